@@ -1,0 +1,17 @@
+"""sklearn_mtl: multi-task and transfer learning for the scikit-learn ecosystem.
+
+Every estimator takes tasks the same way: ``task_ids=`` (one label per
+sample), a ``task_column`` of ``X``, or a 2-D ``y`` with one column per task.
+"""
+
+from ._baselines import IndependentTasks, PooledTasks
+from .linear import GraphMultiTaskClassifier, GraphMultiTaskRegressor
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "GraphMultiTaskClassifier",
+    "GraphMultiTaskRegressor",
+    "IndependentTasks",
+    "PooledTasks",
+]

@@ -1,0 +1,464 @@
+"""The package's one task convention: which task each sample belongs to.
+
+Every estimator in sklearn_mtl reads its inputs through :func:`check_fit_data`
+and :func:`check_predict_data`, so the three ways of naming tasks behave the
+same everywhere:
+
+*Long format*
+    ``X`` of shape (n, d), ``y`` of shape (n,) and a sample-aligned array of
+    task labels (ints or strings) passed as ``task_ids=``.
+*Routing-free long format*
+    the estimator's ``task_column`` parameter names the column of ``X``
+    (position, or DataFrame column name) holding the task label. The column is
+    removed from the features. Use it where scikit-learn routes no metadata
+    (``GridSearchCV.predict``, scorers).
+*Wide format*
+    no ``task_ids`` and a 2-D ``y`` of shape (n, T): T tasks sharing ``X``,
+    NaN marking a missing label. Predictions come back as (n, T). A 1-D ``y``
+    without ``task_ids`` is a single task, labelled ``0``.
+
+Internally every format becomes *rows*: each row is one (sample, task) pair,
+``X[sample_index[row]]`` its features and ``task_index[row]`` the position of
+its task in the fitted ``tasks_``.
+"""
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+__all__ = ["TaskData", "check_fit_data", "check_predict_data"]
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Validated multi-task data, one row per (sample, task) pair.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated features, without any task column.
+    task_index : ndarray of shape (n_rows,)
+        Position in ``tasks_`` of each row's task.
+    sample_index : ndarray of shape (n_rows,) or None
+        Sample of ``X`` each row reads; None means row i reads sample i.
+    n_tasks : int
+        Number of fitted tasks.
+    wide : bool
+        Whether outputs go back as (n_samples, n_tasks).
+    y : ndarray of shape (n_rows,) or None
+        Target of each row (labels as given, for classifiers).
+    sample_weight : ndarray of shape (n_rows,) or None
+        Weight of each row.
+    """
+
+    X: np.ndarray
+    task_index: np.ndarray
+    sample_index: np.ndarray | None
+    n_tasks: int
+    wide: bool
+    y: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+
+    @property
+    def n_rows(self):
+        return self.task_index.shape[0]
+
+    @property
+    def X_rows(self):
+        """Features of every row, shape (n_rows, n_features)."""
+        return self.X if self.sample_index is None else self.X[self.sample_index]
+
+    def features_of(self, rows):
+        """Features of the given rows, without materializing every row."""
+        return self.X[rows] if self.sample_index is None else self.X[self.sample_index[rows]]
+
+    def rows_of_tasks(self):
+        """Row indices of each task, a list of n_tasks arrays (maybe empty)."""
+        order = np.argsort(self.task_index, kind="stable")
+        bounds = np.searchsorted(self.task_index[order], np.arange(self.n_tasks + 1))
+        return [order[bounds[t] : bounds[t + 1]] for t in range(self.n_tasks)]
+
+    def to_output(self, values):
+        """Arrange per-row ``values`` (n_rows, ...) in the caller's layout.
+
+        Long format keeps one entry per sample; wide format gives
+        (n_samples, n_tasks, ...).
+        """
+        values = np.asarray(values)
+        if not self.wide:
+            return values
+        n_samples = self.X.shape[0]
+        out = np.empty((n_samples, self.n_tasks) + values.shape[1:], values.dtype)
+        out[self.sample_index, self.task_index] = values
+        return out
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "iloc")
+
+
+def _split_task_column(X, task_column):
+    """Return (features, task labels) from ``X`` with its task column removed."""
+    if _is_dataframe(X):
+        columns = list(X.columns)
+        if isinstance(task_column, str):
+            if task_column not in columns:
+                raise ValueError(
+                    f"task_column={task_column!r} is not a column of X; "
+                    f"columns are {columns}."
+                )
+            position = columns.index(task_column)
+        else:
+            position = _column_position(task_column, len(columns))
+        labels = np.asarray(X.iloc[:, position])
+        return X.drop(columns=columns[position]), labels
+    if isinstance(task_column, str):
+        raise ValueError(
+            f"task_column={task_column!r} names a column, but X is not a DataFrame; "
+            "give the column's integer position instead."
+        )
+    X = np.asarray(X, dtype=object if _has_strings(X) else None)
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected 2D array for X with a task column, got {X.ndim}D instead."
+        )
+    position = _column_position(task_column, X.shape[1])
+    return np.delete(X, position, axis=1), X[:, position]
+
+
+def _has_strings(X):
+    try:
+        return np.asarray(X).dtype.kind in "OUS"
+    except (ValueError, TypeError):
+        return True
+
+
+def _column_position(task_column, n_columns):
+    if not -n_columns <= task_column < n_columns:
+        raise ValueError(
+            f"task_column={task_column} is out of range for X with {n_columns} "
+            "columns."
+        )
+    return task_column % n_columns
+
+
+def _as_labels(task_ids, n_samples, name="task_ids"):
+    """Validate a sample-aligned array of task labels."""
+    labels = np.asarray(task_ids)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {labels.shape}.")
+    if labels.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {labels.shape[0]} entries but X has {n_samples} samples; "
+            "give one task label per sample."
+        )
+    if labels.dtype.kind == "O":
+        kinds = {type(label) for label in labels}
+        if any(label is None for label in labels):
+            raise ValueError(f"{name} contains None; every sample needs a task.")
+        if all(issubclass(kind, str) for kind in kinds):
+            labels = labels.astype(str)
+        elif all(issubclass(kind, (Integral, np.integer)) for kind in kinds):
+            labels = labels.astype(np.int64)
+        elif all(issubclass(kind, (int, float, np.number)) for kind in kinds):
+            labels = labels.astype(np.float64)
+        else:
+            raise ValueError(
+                f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; "
+                "use all strings or all numbers."
+            )
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError(f"{name} contains NaN or infinity; every sample needs a task.")
+    if labels.dtype.kind not in "iufUSb":
+        raise ValueError(f"{name} has unsupported dtype {labels.dtype}.")
+    return labels
+
+
+def _labels_to_index(labels, tasks, name="task_ids"):
+    """Positions of ``labels`` in the sorted fitted ``tasks``; unknown labels raise."""
+    try:
+        index = np.searchsorted(tasks, labels)
+    except TypeError as exc:  # e.g. string labels against integer tasks
+        raise ValueError(
+            f"{name} has labels of another type than the tasks seen in fit "
+            f"({tasks.dtype}); known tasks: {_preview(tasks)}."
+        ) from exc
+    index = np.clip(index, 0, len(tasks) - 1)
+    unknown = tasks[index] != labels
+    if np.any(unknown):
+        raise ValueError(
+            f"{name} contains tasks not seen during fit: "
+            f"{_preview(np.unique(labels[unknown]))}. Known tasks: {_preview(tasks)}."
+        )
+    return index
+
+
+def _labels_to_index_or_unknown(labels, tasks):
+    try:
+        index = np.clip(np.searchsorted(tasks, labels), 0, len(tasks) - 1)
+    except TypeError:
+        return np.full(labels.shape[0], -1, dtype=np.intp)
+    return np.where(tasks[index] == labels, index, -1).astype(np.intp)
+
+
+def _preview(values, limit=8):
+    values = list(np.asarray(values).tolist())
+    shown = ", ".join(repr(v) for v in values[:limit])
+    return f"[{shown}{', ...' if len(values) > limit else ''}]"
+
+
+def _check_weights(sample_weight, n_samples):
+    weights = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), got {weights.shape}."
+        )
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must be non-negative.")
+    return weights
+
+
+def _validate_features(estimator, X, reset, task_column, accept_sparse):
+    """Validate X, record its features, and pull out the task column if any."""
+    if task_column is None:
+        X = validate_data(
+            estimator, X, reset=reset, accept_sparse=accept_sparse, dtype=np.float64
+        )
+        return X, None
+    # n_features_in_ and feature_names_in_ describe X as given, task column included.
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    features, labels = _split_task_column(X, task_column)
+    features = check_array(features, accept_sparse=accept_sparse, dtype=np.float64)
+    return features, _as_labels(labels, features.shape[0], name="the task column")
+
+
+def check_fit_data(
+    estimator,
+    X,
+    y,
+    task_ids=None,
+    sample_weight=None,
+    *,
+    classifier=False,
+    min_samples_per_task=2,
+    accept_sparse=False,
+    multi_target=False,
+    per_task_classes=True,
+):
+    """Validate multi-task training data and record the tasks on ``estimator``.
+
+    Sets ``n_features_in_`` (and ``feature_names_in_``), ``tasks_`` (sorted
+    task labels; ``0..T-1`` in wide format) and ``task_format_`` ("long" or
+    "wide") on the estimator.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Its ``task_column`` parameter, if any, is honoured.
+    X, y, task_ids, sample_weight : array-like
+        As given to ``fit``.
+    classifier : bool
+        Validate ``y`` as class labels.
+    min_samples_per_task : int
+        Each task needs at least this many labelled samples.
+    accept_sparse : bool or list of str
+        Passed to ``check_array`` for ``X``.
+    multi_target : bool
+        In long format, accept a 2-D ``y`` (several targets per task).
+    per_task_classes : bool
+        With ``classifier``, require samples of two classes in every task
+        (else only overall).
+
+    Returns
+    -------
+    data : TaskData
+    """
+    task_column = getattr(estimator, "task_column", None)
+    if task_column is not None and task_ids is not None:
+        raise ValueError(
+            "Give task labels either through task_ids or through the task_column "
+            f"parameter (task_column={task_column!r}), not both."
+        )
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y "
+            "is None."
+        )
+    X, column_labels = _validate_features(
+        estimator, X, reset=True, task_column=task_column, accept_sparse=accept_sparse
+    )
+    n_samples = X.shape[0]
+    labels = column_labels
+    if task_ids is not None:
+        labels = _as_labels(task_ids, n_samples)
+    weights = None if sample_weight is None else _check_weights(sample_weight, n_samples)
+
+    y_array = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+    if y_array.shape[0] != n_samples:
+        raise ValueError(
+            f"y has {y_array.shape[0]} samples but X has {n_samples}; they must match."
+        )
+    wide = labels is None and y_array.ndim == 2
+    if wide and y_array.shape[1] == 0:
+        raise ValueError("y has 0 columns (tasks); at least one is required.")
+    if not wide and y_array.ndim == 2 and y_array.shape[1] == 1 and not multi_target:
+        y_array = y_array[:, 0]
+    if not wide and y_array.ndim != 1 and not multi_target:
+        raise ValueError(
+            f"y must be 1-D when tasks are given by task_ids or task_column, got shape "
+            f"{y_array.shape}."
+        )
+
+    if wide:
+        y_rows, sample_index, task_index = _wide_to_rows(y_array, classifier)
+        tasks = np.arange(y_array.shape[1])
+        if weights is not None:
+            weights = weights[sample_index]
+    else:
+        y_rows = _check_target(y_array, classifier, allow_nan=False)
+        if labels is None:
+            tasks, task_index = np.array([0]), np.zeros(n_samples, dtype=np.intp)
+        else:
+            tasks, task_index = np.unique(labels, return_inverse=True)
+        sample_index = None
+
+    estimator.tasks_ = tasks
+    estimator.task_format_ = "wide" if wide else "long"
+    data = TaskData(
+        X=X,
+        task_index=task_index.astype(np.intp),
+        sample_index=sample_index,
+        n_tasks=len(tasks),
+        wide=wide,
+        y=y_rows,
+        sample_weight=weights,
+    )
+    _check_task_sizes(data, tasks, min_samples_per_task)
+    if classifier:
+        _check_classes(data, tasks, per_task_classes)
+    return data
+
+
+def _check_target(y, classifier, allow_nan):
+    if classifier:
+        check_classification_targets(y)
+        return y
+    y = check_array(
+        y,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan" if allow_nan else True,
+        input_name="y",
+    )
+    return y
+
+
+def _wide_to_rows(Y, classifier):
+    """Rows of a wide (n, T) target; NaN entries are missing labels."""
+    if Y.dtype.kind == "O":
+        missing = np.array([[v is None or v != v for v in row] for row in Y])
+    elif Y.dtype.kind in "fc":
+        missing = np.isnan(Y)
+    else:
+        missing = np.zeros(Y.shape, dtype=bool)
+    if not classifier:
+        Y = _check_target(Y, classifier=False, allow_nan=True)
+        if np.any(np.isinf(Y)):
+            raise ValueError("Input y contains infinity.")
+    # Rows are ordered task by task, so each task's rows are contiguous.
+    task_index, sample_index = np.nonzero(~missing.T)
+    y_rows = Y[sample_index, task_index]
+    if classifier:
+        if y_rows.dtype.kind == "O":
+            y_rows = np.asarray(y_rows.tolist())
+        check_classification_targets(y_rows)
+    return y_rows, sample_index, task_index
+
+
+def _check_task_sizes(data, tasks, min_samples):
+    counts = np.bincount(data.task_index, minlength=data.n_tasks)
+    if data.sample_weight is not None:
+        weight_sums = np.bincount(
+            data.task_index, weights=data.sample_weight, minlength=data.n_tasks
+        )
+        if np.any(weight_sums <= 0):
+            task = tasks[np.flatnonzero(weight_sums <= 0)[0]]
+            raise ValueError(
+                f"Task {task!r} has zero total sample_weight; it cannot be fitted."
+            )
+    too_small = np.flatnonzero(counts < min_samples)
+    if too_small.size:
+        task, count = tasks[too_small[0]], counts[too_small[0]]
+        noun = "sample" if count == 1 else "samples"
+        raise ValueError(
+            f"Task {task!r} has {count} labelled {noun}; at least {min_samples} are "
+            f"required per task ({too_small.size} task(s) too small)."
+        )
+
+
+def _check_classes(data, tasks, per_task):
+    if not per_task:
+        present = np.unique(data.y)
+        if present.shape[0] < 2:
+            raise ValueError(
+                f"y has a single class ({present[0]!r}); at least 2 classes are needed."
+            )
+        return
+    for t, rows in enumerate(data.rows_of_tasks()):
+        present = np.unique(data.y[rows])
+        if present.shape[0] < 2:
+            raise ValueError(
+                f"Task {tasks[t]!r} has a single class ({present[0]!r}); each task "
+                "needs samples of at least 2 classes."
+            )
+
+
+def check_predict_data(
+    estimator, X, task_ids=None, *, accept_sparse=False, allow_unknown_tasks=False
+):
+    """Validate data for prediction against the tasks seen in ``fit``.
+
+    Without task labels, a wide-format fit predicts every task (output
+    (n_samples, n_tasks)) and a single-task fit predicts its task; a
+    long-format fit with several tasks requires labels. Labels of tasks not
+    seen in fit raise, unless ``allow_unknown_tasks`` (their rows then get
+    task index -1).
+
+    Returns
+    -------
+    data : TaskData
+    """
+    check_is_fitted(estimator, "tasks_")
+    task_column = getattr(estimator, "task_column", None)
+    if task_column is not None and task_ids is not None:
+        raise ValueError(
+            "Give task labels either through task_ids or through the task_column "
+            f"parameter (task_column={task_column!r}), not both."
+        )
+    X, labels = _validate_features(
+        estimator, X, reset=False, task_column=task_column, accept_sparse=accept_sparse
+    )
+    n_samples, tasks = X.shape[0], estimator.tasks_
+    if task_ids is not None:
+        labels = _as_labels(task_ids, n_samples)
+    if labels is not None:
+        if allow_unknown_tasks:
+            task_index = _labels_to_index_or_unknown(labels, tasks)
+        else:
+            task_index = _labels_to_index(labels, tasks)
+        return TaskData(X, task_index, None, len(tasks), wide=False)
+    if estimator.task_format_ == "wide":
+        task_index = np.repeat(np.arange(len(tasks)), n_samples)
+        sample_index = np.tile(np.arange(n_samples), len(tasks))
+        return TaskData(X, task_index, sample_index, len(tasks), wide=True)
+    if len(tasks) == 1:
+        return TaskData(X, np.zeros(n_samples, np.intp), None, 1, wide=False)
+    raise ValueError(
+        f"{type(estimator).__name__} was fitted on {len(tasks)} tasks in long format; "
+        "pass task_ids (or set task_column) to say which task each sample belongs to."
+    )

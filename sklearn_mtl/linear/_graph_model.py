@@ -1,0 +1,559 @@
+"""Graph-regularized multi-task linear models (regression and classification)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
+from .._tasks import check_fit_data, check_predict_data
+from ..graphs._graphs import (
+    LearnedGraph,
+    TaskGraph,
+    adjacency_from_input,
+    laplacian,
+    resolve_graph,
+)
+from ._problems import LogisticProblem, SquaredProblem, TaskPenalty, task_loss_scale
+
+__all__ = ["GraphMultiTaskRegressor", "GraphMultiTaskClassifier"]
+
+_OBJECTIVE_DOC = """
+    The model has one linear function per task, ``x @ w_t + b_t``, fitted
+    jointly by minimizing::
+
+        sum_t c_t sum_{{i in t}} s_i loss(y_i, x_i @ w_t + b_t)
+            + (alpha_graph / 2) sum_{{s,t}} A[s, t] ||w_s - w_t||^2
+            + (alpha_l2 / 2) ||W||_F^2 + alpha_l1 ||W||_1
+
+    with {loss}, ``A`` the task graph (sum over ordered pairs, so the graph
+    term equals ``alpha_graph * tr(W^T L W)`` with ``L`` the Laplacian),
+    ``s_i`` the sample weights and ``c_t = 1`` (``loss_normalization="sum"``:
+    every sample counts once, as in scikit-learn's Ridge, so larger tasks
+    hold their model more firmly against the graph) or ``1 / sum_{{i in t}} s_i``
+    (``"mean"``: every task weighs the same). Intercepts are not penalized.
+    With ``alpha_graph=0`` the tasks are independent {reference}; as
+    ``alpha_graph`` grows with a connected graph, all tasks share one ``w``
+    (each keeps its own intercept).
+"""
+
+_SHARED_PARAMS_DOC = """
+    graph : {{"full", "chain", "knn", "learned"}}, TaskGraph, array-like, \
+sparse matrix or dict, default="full"
+        Which tasks are pulled together. "full": every pair, weight ``1/T``
+        (each task pulled toward the mean model); "chain": consecutive tasks
+        in sorted label order; "knn": each task's nearest tasks by the cosine
+        of independent ridge fits (:class:`~sklearn_mtl.graphs.KNNGraph`);
+        "learned": a task covariance learned with the models
+        (:class:`~sklearn_mtl.graphs.LearnedGraph`). A
+        :class:`~sklearn_mtl.graphs.TreeGraph` gives a hierarchy. A (T, T)
+        matrix is a non-negative adjacency over the sorted task labels; a dict
+        maps ``(task, task)`` pairs to edge weights.
+    alpha_graph : float, default=1.0
+        Strength of the graph penalty.
+    alpha_l2 : float, default=1.0
+        Ridge penalty on every task's coefficients.
+    alpha_l1 : float, default=0.0
+        Lasso penalty (MALSAR's sparse graph-regularized model); solved by
+        accelerated proximal gradient, which gives exact zeros.
+    loss_normalization : {{"sum", "mean"}}, default="sum"
+        Per-task loss weight ``c_t``, see above.
+    task_column : int or str, default=None
+        Column of ``X`` holding each sample's task label, removed from the
+        features; lets ``GridSearchCV`` and scorers, which route no task
+        labels to ``predict``, work. None: tasks come from ``task_ids`` or a
+        2-D ``y``."""
+
+_SHARED_FITTED_DOC = """
+    tasks_ : ndarray of shape (n_tasks,)
+        Sorted task labels (``0..T-1`` for a wide 2-D ``y``).
+    task_format_ : {{"long", "wide"}}
+        How tasks were given in fit.
+    adjacency_ : sparse array or ndarray of shape (n_tasks, n_tasks)
+        The task graph used (for a learned graph, minus the off-diagonal of
+        the learned precision; it may hold negative entries).
+    laplacian_ : sparse array or ndarray of shape (n_tasks, n_tasks)
+        The matrix ``P`` of the penalty ``alpha_graph * tr(W^T P W)``: the
+        graph Laplacian, or the learned task precision.
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        Learned task covariance (only with a learned graph).
+    n_iter_ : int
+        Solver iterations (summed over alternations for a learned graph).
+    n_features_in_ : int
+        Number of columns of ``X`` in fit, task column included.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X`` in fit, when it had string column names."""
+
+
+class _GraphMultiTaskModel(BaseEstimator):
+    _parameter_constraints = {
+        "graph": [
+            StrOptions({"full", "chain", "knn", "learned"}),
+            TaskGraph,
+            "array-like",
+            "sparse matrix",
+            dict,
+        ],
+        "alpha_graph": [Interval(Real, 0, None, closed="left")],
+        "alpha_l2": [Interval(Real, 0, None, closed="left")],
+        "alpha_l1": [Interval(Real, 0, None, closed="left")],
+        "loss_normalization": [StrOptions({"sum", "mean"})],
+        "task_column": [None, Integral, str],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
+    _smooth_solvers = ()
+
+    def __init__(
+        self,
+        *,
+        graph="full",
+        alpha_graph=1.0,
+        alpha_l2=1.0,
+        alpha_l1=0.0,
+        loss_normalization="sum",
+        task_column=None,
+        solver="auto",
+        tol=1e-6,
+        max_iter=1000,
+        warm_start=False,
+    ):
+        self.graph = graph
+        self.alpha_graph = alpha_graph
+        self.alpha_l2 = alpha_l2
+        self.alpha_l1 = alpha_l1
+        self.loss_normalization = loss_normalization
+        self.task_column = task_column
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _resolved_solver(self):
+        if self.solver == "auto":
+            return "fista" if self.alpha_l1 > 0 else self._smooth_solvers[0]
+        if self.alpha_l1 > 0 and self.solver != "fista":
+            raise ValueError(
+                f"solver={self.solver!r} cannot handle alpha_l1 > 0; use "
+                "solver='fista' or 'auto'."
+            )
+        return self.solver
+
+    def _fit_graph(self, data, problem, init, coef_of, ridge_coef):
+        """Solve ``problem`` under the task graph; sets the fitted graph attributes.
+
+        ``coef_of(params)`` extracts the penalized coefficients (T, ...) and
+        ``ridge_coef()`` gives independent per-task fits for data-built graphs.
+        """
+        solver = self._resolved_solver()
+        graph = resolve_graph(self.graph)
+        fit_options = dict(solver=solver, tol=self.tol, max_iter=self.max_iter)
+        if isinstance(graph, LearnedGraph):
+            return self._fit_learned_graph(graph, data, problem, init, coef_of, fit_options)
+        if graph is None:
+            adjacency = adjacency_from_input(self.graph, self.tasks_)
+        else:
+            task_coef = ridge_coef() if graph.needs_task_coef else None
+            adjacency = graph.adjacency(self.tasks_, task_coef)
+        self.adjacency_ = adjacency
+        self.laplacian_ = laplacian(adjacency)
+        penalty = TaskPenalty(self.laplacian_, self.alpha_graph, self.alpha_l2)
+        result = problem.solve(penalty, self.alpha_l1, init, **fit_options)
+        self.n_iter_ = result.n_iter
+        self._warn_if_not_converged(result.converged)
+        return result.x
+
+    def _fit_learned_graph(self, graph, data, problem, params, coef_of, fit_options):
+        covariance = np.eye(data.n_tasks)
+        total_iter, converged = 0, True
+        for _ in range(graph.n_iter):
+            penalty = TaskPenalty(np.linalg.inv(covariance), self.alpha_graph, self.alpha_l2)
+            result = problem.solve(penalty, self.alpha_l1, params, **fit_options)
+            params, total_iter = result.x, total_iter + result.n_iter
+            converged &= result.converged
+            coef = coef_of(params).reshape(data.n_tasks, -1)
+            new_covariance = graph.covariance(coef)
+            shift = np.linalg.norm(new_covariance - covariance) / np.linalg.norm(covariance)
+            covariance = new_covariance
+            if shift <= graph.tol:
+                break
+        precision = np.linalg.inv(covariance)
+        result = problem.solve(
+            TaskPenalty(precision, self.alpha_graph, self.alpha_l2),
+            self.alpha_l1,
+            params,
+            **fit_options,
+        )
+        self.task_covariance_ = covariance
+        self.laplacian_ = precision
+        adjacency = -precision.copy()
+        np.fill_diagonal(adjacency, 0.0)
+        self.adjacency_ = adjacency
+        self.n_iter_ = total_iter + result.n_iter
+        self._warn_if_not_converged(converged and result.converged)
+        return result.x
+
+    def _warn_if_not_converged(self, converged):
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+                f"iterations to tol={self.tol}; increase max_iter or scale the data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _warm_params(self, shape):
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return None
+        params = self._packed_params()
+        return params if params.shape == shape else None
+
+    def _linear_scores(self, data):
+        """``x @ w_t + b_t`` for every row, shape (n_rows,) or (n_rows, n_classes)."""
+        out = np.empty((data.n_rows,) + self.coef_.shape[1:-1])
+        for t, rows in enumerate(data.rows_of_tasks()):
+            if rows.size:
+                out[rows] = data.features_of(rows) @ self.coef_[t].T + self.intercept_[t]
+        return out
+
+
+class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
+    __doc__ = f"""Multi-task linear regression regularized along a task graph.
+{_OBJECTIVE_DOC.format(
+        loss="the squared loss ``(1/2)(y - f(x))^2``",
+        reference="ridge regressions (``Ridge(alpha=alpha_l2)`` per task)",
+    )}
+    The minimizer solves a block-sparse linear system (per-task ``d x d``
+    Gram blocks coupled by ``Laplacian ⊗ I``), which is never formed densely.
+
+    Parameters
+    ----------{_SHARED_PARAMS_DOC}
+    solver : {{"auto", "cg", "direct", "fista"}}, default="auto"
+        "cg": conjugate gradient preconditioned by Cholesky-factored per-task
+        blocks; "direct": sparse LU of the block system (exact; for sparse
+        graphs); "fista": accelerated proximal gradient (the only one for
+        ``alpha_l1 > 0``). "auto": "cg", or "fista" when ``alpha_l1 > 0``.
+    tol : float, default=1e-6
+        "cg": relative residual norm; "fista": largest violation of the
+        optimality conditions relative to the largest initial gradient.
+    max_iter : int, default=1000
+        Maximum solver iterations.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+        Coefficients of each task (task column excluded).
+    intercept_ : ndarray of shape (n_tasks,)
+        Intercept of each task.{_SHARED_FITTED_DOC}
+
+    See Also
+    --------
+    GraphMultiTaskClassifier : The same model with the logistic loss.
+    sklearn_mtl.IndependentTasks : One model per task.
+    sklearn_mtl.PooledTasks : One model for all tasks.
+
+    Examples
+    --------
+    >>> from sklearn_mtl import GraphMultiTaskRegressor
+    >>> from sklearn_mtl.datasets import make_multitask_regression
+    >>> X, y, task_ids = make_multitask_regression(n_tasks=4, random_state=0)
+    >>> model = GraphMultiTaskRegressor(graph="full", alpha_graph=10.0)
+    >>> model.fit(X, y, task_ids=task_ids).coef_.shape
+    (4, 10)
+    >>> round(model.score(X, y, task_ids=task_ids), 2)
+    0.99
+    """
+
+    _parameter_constraints = {
+        **_GraphMultiTaskModel._parameter_constraints,
+        "solver": [StrOptions({"auto", "cg", "direct", "fista"})],
+    }
+    _smooth_solvers = ("cg", "direct")
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit all tasks' models jointly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets; a 2-D ``y`` without ``task_ids`` is one task per column,
+            NaN marking a missing label.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task label (int or str) of each sample.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        data = check_fit_data(self, X, y, task_ids, sample_weight)
+        problem = SquaredProblem(data, task_loss_scale(data, self.loss_normalization))
+        init = self._warm_params(problem.rhs.shape)
+        if init is None:
+            init = np.zeros_like(problem.rhs)
+        self.coef_ = self._fit_graph(
+            data,
+            problem,
+            init,
+            coef_of=lambda W: W,
+            ridge_coef=lambda: problem.independent_coef(self.alpha_l2),
+        )
+        self.intercept_ = problem.intercept(self.coef_)
+        return self
+
+    def _packed_params(self):
+        return self.coef_
+
+    def predict(self, X, task_ids=None):
+        """Predict each sample with its task's linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each sample; not needed after a wide or single-task fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            One prediction per sample (long format) or per sample and task
+            (wide format).
+        """
+        check_is_fitted(self)
+        data = check_predict_data(self, X, task_ids)
+        return data.to_output(self._linear_scores(data))
+
+
+class GraphMultiTaskClassifier(MultiTaskClassifierMixin, _GraphMultiTaskModel):
+    __doc__ = f"""Multi-task logistic regression regularized along a task graph.
+{_OBJECTIVE_DOC.format(
+        loss=(
+            "the logistic loss (sigmoid for two classes; for more, a softmax "
+            "over the classes seen in the sample's task, one coefficient "
+            "vector per class, penalized per class)"
+        ),
+        reference="logistic regressions (``LogisticRegression(C=1/alpha_l2)`` per task)",
+    )}
+    ``classes_`` is the union of all tasks' labels; a class never seen in a
+    task's training data gets probability 0 in that task.
+
+    Parameters
+    ----------{_SHARED_PARAMS_DOC}
+    solver : {{"auto", "lbfgs", "fista"}}, default="auto"
+        "lbfgs": L-BFGS-B with exact gradients; "fista": accelerated proximal
+        gradient (required for ``alpha_l1 > 0``). "auto" picks accordingly.
+    tol : float, default=1e-6
+        Gradient tolerance on the objective divided by the total sample
+        weight ("lbfgs"), or on the optimality conditions ("fista").
+    max_iter : int, default=1000
+        Maximum solver iterations.
+    warm_start : bool, default=False
+        Start from the previous fit's parameters.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Union of the class labels of all tasks.
+    coef_ : ndarray of shape (n_tasks, n_features) or (n_tasks, n_classes, \
+n_features)
+        Coefficients per task (binary) or per task and class (multiclass).
+    intercept_ : ndarray of shape (n_tasks,) or (n_tasks, n_classes)
+        Intercepts.
+    task_class_mask_ : ndarray of shape (n_tasks, n_classes)
+        Which classes each task saw in fit.{_SHARED_FITTED_DOC}
+
+    See Also
+    --------
+    GraphMultiTaskRegressor : The same model with the squared loss.
+
+    Examples
+    --------
+    >>> from sklearn_mtl import GraphMultiTaskClassifier
+    >>> from sklearn_mtl.datasets import make_multitask_classification
+    >>> X, y, task_ids = make_multitask_classification(n_tasks=4, random_state=0)
+    >>> model = GraphMultiTaskClassifier(alpha_graph=10.0).fit(X, y, task_ids=task_ids)
+    >>> model.predict_proba(X[:3], task_ids=task_ids[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints = {
+        **_GraphMultiTaskModel._parameter_constraints,
+        "solver": [StrOptions({"auto", "lbfgs", "fista"})],
+    }
+    _smooth_solvers = ("lbfgs",)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit all tasks' classifiers jointly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Class labels; a 2-D ``y`` without ``task_ids`` is one task per
+            column, NaN marking a missing label.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task label (int or str) of each sample.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        data = check_fit_data(self, X, y, task_ids, sample_weight, classifier=True)
+        self.classes_ = np.unique(data.y)
+        problem = LogisticProblem(
+            data, task_loss_scale(data, self.loss_normalization), self.classes_
+        )
+        shape = (data.n_tasks, problem.n_features + 1, problem.n_outputs)
+        init = self._warm_params(shape)
+        if init is None:
+            init = np.zeros(shape)
+
+        def ridge_coef():
+            # Independent ridge fits on +-1 / one-hot targets: a cheap proxy of
+            # each task's decision direction, enough to rank task similarity.
+            targets = (
+                np.where(data.y == self.classes_[1], 1.0, -1.0)
+                if problem.binary
+                else np.eye(len(self.classes_))[np.searchsorted(self.classes_, data.y)]
+            )
+            scale = task_loss_scale(data, self.loss_normalization)
+            return SquaredProblem(data, scale, y=targets).independent_coef(self.alpha_l2)
+
+        theta = self._fit_graph(
+            data, problem, init, coef_of=lambda p: problem.split(p)[0], ridge_coef=ridge_coef
+        )
+        coef, intercept = problem.split(theta)
+        if problem.binary:
+            self.coef_, self.intercept_ = coef[..., 0], intercept[..., 0]
+        else:
+            self.coef_ = np.swapaxes(coef, 1, 2)
+            self.intercept_ = intercept
+        if problem.binary:
+            self.task_class_mask_ = np.ones((data.n_tasks, 2), dtype=bool)
+        else:
+            self.task_class_mask_ = problem.allowed
+        return self
+
+    def _packed_params(self):
+        if self.coef_.ndim == 2:
+            return np.concatenate([self.coef_, self.intercept_[:, None]], axis=1)[..., None]
+        coef = np.swapaxes(self.coef_, 1, 2)
+        return np.concatenate([coef, self.intercept_[:, None, :]], axis=1)
+
+    def _scores(self, X, task_ids):
+        check_is_fitted(self)
+        data = check_predict_data(self, X, task_ids)
+        scores = self._linear_scores(data)
+        if scores.ndim == 2:
+            scores = np.where(self.task_class_mask_[data.task_index], scores, -np.inf)
+        return data, scores
+
+    def decision_function(self, X, task_ids=None):
+        """Linear scores of each sample under its task's model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each sample.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Score of ``classes_[1]`` (binary) or of each class, ``-inf`` for
+            classes the task never saw; a task axis follows the sample axis
+            after a wide-format fit.
+        """
+        data, scores = self._scores(X, task_ids)
+        return data.to_output(scores)
+
+    def predict_proba(self, X, task_ids=None):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each sample.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), or a list of n_tasks
+            such arrays after a wide-format fit
+        """
+        data, scores = self._scores(X, task_ids)
+        if scores.ndim == 1:
+            positive = 1.0 / (1.0 + np.exp(-scores))
+            proba = np.column_stack([1.0 - positive, positive])
+        else:
+            shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+            proba = shifted / shifted.sum(axis=1, keepdims=True)
+        proba = data.to_output(proba)
+        return list(np.moveaxis(proba, 1, 0)) if data.wide else proba
+
+    def predict_log_proba(self, X, task_ids=None):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each sample.
+
+        Returns
+        -------
+        log_proba : ndarray or list of ndarrays, as :meth:`predict_proba`
+        """
+        proba = self.predict_proba(X, task_ids)
+        with np.errstate(divide="ignore"):
+            if isinstance(proba, list):
+                return [np.log(p) for p in proba]
+            return np.log(proba)
+
+    def predict(self, X, task_ids=None):
+        """Most probable class of each sample under its task's model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each sample.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        """
+        data, scores = self._scores(X, task_ids)
+        labels = (
+            self.classes_[(scores > 0).astype(int)]
+            if scores.ndim == 1
+            else self.classes_[np.argmax(scores, axis=1)]
+        )
+        return data.to_output(labels)
