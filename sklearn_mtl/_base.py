@@ -1,6 +1,7 @@
 """Behaviour shared by every multi-task estimator: routing defaults and scores."""
 
 import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 
 from ._tasks import check_predict_data
@@ -20,9 +21,11 @@ class MultiTaskMixin:
     __metadata_request__fit = {"task_ids": True}
     __metadata_request__predict = {"task_ids": True}
     __metadata_request__score = {"task_ids": True}
+    __metadata_request__predict_proba = {"task_ids": True}
+    __metadata_request__decision_function = {"task_ids": True}
 
 
-class MultiTaskRegressorMixin(MultiTaskMixin):
+class MultiTaskRegressorMixin(MultiTaskMixin, RegressorMixin):
     """``score``: R² over all labelled rows (long) or averaged over tasks (wide)."""
 
     def score(self, X, y, task_ids=None, sample_weight=None):
@@ -49,11 +52,8 @@ class MultiTaskRegressorMixin(MultiTaskMixin):
         return _score_by_layout(r2_score, y, y_pred, sample_weight)
 
 
-class MultiTaskClassifierMixin(MultiTaskMixin):
+class MultiTaskClassifierMixin(MultiTaskMixin, ClassifierMixin):
     """``score``: accuracy over rows (long) or averaged over tasks (wide)."""
-
-    __metadata_request__predict_proba = {"task_ids": True}
-    __metadata_request__decision_function = {"task_ids": True}
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """Return the mean accuracy of the predictions.
@@ -82,7 +82,9 @@ class MultiTaskClassifierMixin(MultiTaskMixin):
 def _score_by_layout(metric, y, y_pred, sample_weight):
     y = np.asarray(y)
     if y_pred.ndim == 1 or y.ndim == 1:
-        return float(metric(y.reshape(y_pred.shape), y_pred, sample_weight=sample_weight))
+        return float(
+            metric(y.reshape(y_pred.shape), y_pred, sample_weight=sample_weight)
+        )
     scores = []
     for task in range(y.shape[1]):
         column = y[:, task]

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from ._base import MultiTaskClassifierMixin, _score_by_layout
+from ._base import MultiTaskMixin, _score_by_layout
 from ._tasks import check_fit_data, check_predict_data
 
 __all__ = ["IndependentTasks", "PooledTasks"]
@@ -24,7 +24,9 @@ def _is_classifier(estimator):
 
 def _inner_has(method):
     def check(self):
-        fitted = getattr(self, "estimators_", None) or [getattr(self, "estimator_", None)]
+        fitted = getattr(self, "estimators_", None) or [
+            getattr(self, "estimator_", None)
+        ]
         if fitted[0] is not None:
             return all(hasattr(est, method) for est in fitted)
         return hasattr(self.estimator, method)
@@ -38,7 +40,7 @@ def _fit_one(estimator, X, y, sample_weight):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
-class _TaskMetaEstimator(MultiTaskClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class _TaskMetaEstimator(MultiTaskMixin, MetaEstimatorMixin, BaseEstimator):
     """Shared plumbing: the wrapped estimator's type decides tags and score."""
 
     _parameter_constraints = {

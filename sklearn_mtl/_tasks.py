@@ -73,7 +73,11 @@ class TaskData:
 
     def features_of(self, rows):
         """Features of the given rows, without materializing every row."""
-        return self.X[rows] if self.sample_index is None else self.X[self.sample_index[rows]]
+        return (
+            self.X[rows]
+            if self.sample_index is None
+            else self.X[self.sample_index[rows]]
+        )
 
     def rows_of_tasks(self):
         """Row indices of each task, a list of n_tasks arrays (maybe empty)."""
@@ -139,8 +143,7 @@ def _has_strings(X):
 def _column_position(task_column, n_columns):
     if not -n_columns <= task_column < n_columns:
         raise ValueError(
-            f"task_column={task_column} is out of range for X with {n_columns} "
-            "columns."
+            f"task_column={task_column} is out of range for X with {n_columns} columns."
         )
     return task_column % n_columns
 
@@ -296,7 +299,9 @@ def check_fit_data(
     labels = column_labels
     if task_ids is not None:
         labels = _as_labels(task_ids, n_samples)
-    weights = None if sample_weight is None else _check_weights(sample_weight, n_samples)
+    weights = (
+        None if sample_weight is None else _check_weights(sample_weight, n_samples)
+    )
 
     y_array = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
     if y_array.shape[0] != n_samples:
@@ -387,17 +392,17 @@ def _check_task_sizes(data, tasks, min_samples):
             data.task_index, weights=data.sample_weight, minlength=data.n_tasks
         )
         if np.any(weight_sums <= 0):
-            task = tasks[np.flatnonzero(weight_sums <= 0)[0]]
+            task = tasks.tolist()[np.flatnonzero(weight_sums <= 0)[0]]
             raise ValueError(
                 f"Task {task!r} has zero total sample_weight; it cannot be fitted."
             )
     too_small = np.flatnonzero(counts < min_samples)
     if too_small.size:
-        task, count = tasks[too_small[0]], counts[too_small[0]]
+        task, count = tasks.tolist()[too_small[0]], counts[too_small[0]]
         noun = "sample" if count == 1 else "samples"
         raise ValueError(
-            f"Task {task!r} has {count} labelled {noun}; at least {min_samples} are "
-            f"required per task ({too_small.size} task(s) too small)."
+            f"Task {task!r} has {count} {noun} with a label; at least {min_samples} "
+            f"are required per task ({too_small.size} task(s) too small)."
         )
 
 
@@ -406,15 +411,17 @@ def _check_classes(data, tasks, per_task):
         present = np.unique(data.y)
         if present.shape[0] < 2:
             raise ValueError(
-                f"y has a single class ({present[0]!r}); at least 2 classes are needed."
+                f"y has only 1 class ({present.tolist()[0]!r}); at least 2 classes "
+                "are needed."
             )
         return
     for t, rows in enumerate(data.rows_of_tasks()):
         present = np.unique(data.y[rows])
         if present.shape[0] < 2:
             raise ValueError(
-                f"Task {tasks[t]!r} has a single class ({present[0]!r}); each task "
-                "needs samples of at least 2 classes."
+                f"Task {tasks.tolist()[t]!r} has only 1 class "
+                f"({present.tolist()[0]!r}); each task needs samples of at least 2 "
+                "classes."
             )
 
 

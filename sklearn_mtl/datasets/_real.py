@@ -102,7 +102,9 @@ def load_landmine(data_home=None):
     >>> landmine.data.shape  # doctest: +SKIP
     (14820, 9)
     """
-    folder = dataset_folder("landmine", data_home, ["LandmineData.mat"], _LANDMINE_SOURCE)
+    folder = dataset_folder(
+        "landmine", data_home, ["LandmineData.mat"], _LANDMINE_SOURCE
+    )
     raw = loadmat(folder / "LandmineData.mat")
     features = [np.asarray(f, dtype=np.float64) for f in raw["feature"].ravel()]
     labels = [np.asarray(lab).ravel().astype(int) for lab in raw["label"].ravel()]

@@ -23,7 +23,9 @@ def _related_tasks(n_tasks, n_samples, n_features, n_clusters, task_spread, rng)
     n_clusters = min(n_clusters, n_tasks)
     membership = np.arange(n_tasks) % n_clusters
     centres = rng.standard_normal((n_clusters, n_features))
-    coef = centres[membership] + task_spread * rng.standard_normal((n_tasks, n_features))
+    coef = centres[membership] + task_spread * rng.standard_normal(
+        (n_tasks, n_features)
+    )
     intercept = 0.5 * rng.standard_normal(n_tasks)
     adjacency = (membership[:, None] == membership[None, :]).astype(float)
     np.fill_diagonal(adjacency, 0.0)

@@ -80,7 +80,9 @@ class ChainGraph(TaskGraph):
     def adjacency(self, tasks, task_coef=None):
         n_tasks = len(tasks)
         ones = np.ones(max(n_tasks - 1, 0))
-        return sp.diags_array([ones, ones], offsets=[-1, 1], shape=(n_tasks,) * 2).tocsr()
+        return sp.diags_array(
+            [ones, ones], offsets=[-1, 1], shape=(n_tasks,) * 2
+        ).tocsr()
 
 
 class KNNGraph(TaskGraph):
@@ -107,7 +109,9 @@ class KNNGraph(TaskGraph):
     """
 
     needs_task_coef = True
-    _parameter_constraints = {"n_neighbors": [Interval(Integral, 1, None, closed="left")]}
+    _parameter_constraints = {
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")]
+    }
 
     def __init__(self, n_neighbors=5):
         self.n_neighbors = n_neighbors
@@ -151,9 +155,9 @@ class TreeGraph(TaskGraph):
     >>> tree = TreeGraph({"a": "left", "b": "left", "c": "right",
     ...                   "left": "root", "right": "root"})
     >>> tree.adjacency(["a", "b", "c"]).round(3)
-    array([[0.   , 0.4  , 0.1  ],
-           [0.4  , 0.   , 0.1  ],
-           [0.1  , 0.1  , 0.   ]])
+    array([[0.   , 0.429, 0.143],
+           [0.429, 0.   , 0.143],
+           [0.143, 0.143, 0.   ]])
     """
 
     _parameter_constraints = {"parents": [dict]}
@@ -177,7 +181,11 @@ class TreeGraph(TaskGraph):
             i, j = position[child], position[parent]
             A[i, j] = A[j, i] = 1.0
         L = np.diag(A.sum(axis=1)) - A
-        L_tt, L_tz, L_zz = L[:n_tasks, :n_tasks], L[:n_tasks, n_tasks:], L[n_tasks:, n_tasks:]
+        L_tt, L_tz, L_zz = (
+            L[:n_tasks, :n_tasks],
+            L[:n_tasks, n_tasks:],
+            L[n_tasks:, n_tasks:],
+        )
         if latent:
             # Minimizing over latent models leaves the Schur complement, itself a
             # Laplacian; pinv handles latent subtrees that hold no task.
@@ -278,7 +286,9 @@ def adjacency_from_input(graph, tasks):
     if A is None:
         dense = np.asarray(graph, dtype=np.float64)
         if dense.ndim != 2:
-            raise ValueError(f"graph must be a 2-D (n_tasks, n_tasks) matrix, got {dense.ndim}-D.")
+            raise ValueError(
+                f"graph must be a 2-D (n_tasks, n_tasks) matrix, got {dense.ndim}-D."
+            )
         A = sp.csr_array(dense)
     if A.shape != (n_tasks, n_tasks):
         raise ValueError(
@@ -299,7 +309,7 @@ def adjacency_from_input(graph, tasks):
 def _adjacency_from_edges(edges, tasks):
     tasks = np.asarray(tasks)
     position = {label: i for i, label in enumerate(tasks.tolist())}
-    rows, cols, weights = [], [], []
+    rows, cols, weights, seen = [], [], [], set()
     for key, weight in edges.items():
         if not (isinstance(key, tuple) and len(key) == 2):
             raise ValueError(
@@ -314,9 +324,16 @@ def _adjacency_from_edges(edges, tasks):
         weight = float(weight)
         if not np.isfinite(weight) or weight < 0:
             raise ValueError(f"graph edge {key!r} has invalid weight {weight}.")
-        rows.append(position[key[0]])
-        cols.append(position[key[1]])
-        weights.append(weight)
+        pair = frozenset(key)
+        if pair in seen:
+            raise ValueError(
+                f"graph names the edge {key!r} twice; give each edge once."
+            )
+        seen.add(pair)
+        # An edge is undirected: (s, t) sets both A[s, t] and A[t, s].
+        rows += [position[key[0]], position[key[1]]]
+        cols += [position[key[1]], position[key[0]]]
+        weights += [weight, weight]
     n_tasks = len(tasks)
     A = sp.csr_array((weights, (rows, cols)), shape=(n_tasks, n_tasks))
     return adjacency_from_input(A, tasks)

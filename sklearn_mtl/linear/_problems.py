@@ -47,9 +47,13 @@ class TaskPenalty:
         return np.asarray(self.precision @ flat).reshape(W.shape)
 
     def value_grad(self, W):
-        coupled = self._coupled(W) if self.alpha_graph else 0.0
-        value = 0.5 * self.alpha_l2 * np.vdot(W, W) + self.alpha_graph * np.vdot(W, coupled)
-        return value, self.alpha_l2 * W + 2.0 * self.alpha_graph * coupled
+        value = 0.5 * self.alpha_l2 * np.vdot(W, W)
+        grad = self.alpha_l2 * W
+        if self.alpha_graph:
+            coupled = self._coupled(W)
+            value += self.alpha_graph * np.vdot(W, coupled)
+            grad = grad + 2.0 * self.alpha_graph * coupled
+        return value, grad
 
     def diagonal(self):
         """Diagonal of the penalty's Hessian per task, shape (T,)."""
@@ -64,13 +68,18 @@ class TaskPenalty:
         """The (T, T) matrix ``alpha_l2 I + 2 alpha_graph P``."""
         n_tasks = self.precision.shape[0]
         if sp.issparse(self.precision):
-            return self.alpha_l2 * sp.eye_array(n_tasks) + 2 * self.alpha_graph * self.precision
+            return (
+                self.alpha_l2 * sp.eye_array(n_tasks)
+                + 2 * self.alpha_graph * self.precision
+            )
         return self.alpha_l2 * np.eye(n_tasks) + 2 * self.alpha_graph * self.precision
 
     def lipschitz(self):
         """Upper bound on the largest Hessian eigenvalue (Gershgorin)."""
         row_sums = abs(self.precision).sum(axis=1)
-        return self.alpha_l2 + 2.0 * self.alpha_graph * float(np.max(row_sums, initial=0))
+        return self.alpha_l2 + 2.0 * self.alpha_graph * float(
+            np.max(row_sums, initial=0)
+        )
 
 
 class SquaredProblem:
@@ -83,7 +92,9 @@ class SquaredProblem:
 
     def __init__(self, data, task_scale, y=None):
         y = data.y if y is None else y
-        weights = np.ones(data.n_rows) if data.sample_weight is None else data.sample_weight
+        weights = (
+            np.ones(data.n_rows) if data.sample_weight is None else data.sample_weight
+        )
         X_rows = data.X_rows
         n_features = X_rows.shape[1]
         y_2d = y.reshape(data.n_rows, -1)
@@ -112,7 +123,9 @@ class SquaredProblem:
 
     def objective(self, W, penalty, alpha_l1=0.0):
         """Full objective value at coefficients W (intercepts at their optimum)."""
-        data_term = 0.5 * np.einsum("ti,tij,tj->", W, self.gram, W) - np.vdot(self.rhs, W)
+        data_term = 0.5 * np.einsum("ti,tij,tj->", W, self.gram, W) - np.vdot(
+            self.rhs, W
+        )
         data_term += 0.5 * self.y_scatter.sum()
         return data_term + penalty.value_grad(W)[0] + alpha_l1 * np.abs(W).sum()
 
@@ -122,7 +135,9 @@ class SquaredProblem:
             return self._solve_l1(penalty, alpha_l1, W0, tol=tol, max_iter=max_iter)
         if solver == "direct":
             return sparse_direct(self.gram, penalty.coupling(), self.rhs)
-        blocks = self.gram + penalty.diagonal()[:, None, None] * np.eye(self.gram.shape[1])
+        blocks = self.gram + penalty.diagonal()[:, None, None] * np.eye(
+            self.gram.shape[1]
+        )
 
         def matvec(W):
             return np.einsum("tij,tj->ti", self.gram, W) + penalty.value_grad(W)[1]
@@ -190,7 +205,11 @@ class LogisticProblem:
         augmented = np.hstack([X_rows, np.ones((n_rows, 1))])
         columns = data.task_index[:, None] * width + np.arange(width)
         self.design = sp.csr_array(
-            (augmented.ravel(), columns.ravel(), np.arange(0, n_rows * width + 1, width)),
+            (
+                augmented.ravel(),
+                columns.ravel(),
+                np.arange(0, n_rows * width + 1, width),
+            ),
             shape=(n_rows, self.n_tasks * width),
         )
         self.task_index = data.task_index
@@ -204,7 +223,9 @@ class LogisticProblem:
 
     def _max_task_curvature(self, augmented, data):
         norms = [
-            np.linalg.eigvalsh((augmented[rows].T * self.row_weight[rows]) @ augmented[rows])[-1]
+            np.linalg.eigvalsh(
+                (augmented[rows].T * self.row_weight[rows]) @ augmented[rows]
+            )[-1]
             for rows in data.rows_of_tasks()
         ]
         return max(norms, default=0.0)
@@ -222,7 +243,9 @@ class LogisticProblem:
         else:
             masked = np.where(self.allowed[self.task_index], scores, -np.inf)
             log_norm = logsumexp(masked, axis=1)
-            value = np.dot(self.row_weight, log_norm - np.sum(self.onehot * scores, axis=1))
+            value = np.dot(
+                self.row_weight, log_norm - np.sum(self.onehot * scores, axis=1)
+            )
             proba = np.exp(masked - log_norm[:, None])
             d_scores = (proba - self.onehot) * self.row_weight[:, None]
         grad = (self.design.T @ d_scores).reshape(theta.shape)
@@ -252,17 +275,23 @@ class LogisticProblem:
 
             return lbfgs(flat_value_grad, theta0, tol=tol, max_iter=max_iter)
         curvature = 0.25 if self.binary else 0.5
-        step = 1.0 / (curvature * self._augmented_gram_norm + penalty.lipschitz() / self.scale)
+        step = 1.0 / (
+            curvature * self._augmented_gram_norm + penalty.lipschitz() / self.scale
+        )
         threshold = alpha_l1 / self.scale
         n_features = self.n_features
 
         def prox(theta, step_size):
             out = theta.copy()
-            out[:, :n_features] = soft_threshold(theta[:, :n_features], step_size * threshold)
+            out[:, :n_features] = soft_threshold(
+                theta[:, :n_features], step_size * threshold
+            )
             return out
 
         def optimality(theta, grad):
-            coef_part = l1_optimality(theta[:, :n_features], grad[:, :n_features], threshold)
+            coef_part = l1_optimality(
+                theta[:, :n_features], grad[:, :n_features], threshold
+            )
             intercept_part = np.abs(grad[:, n_features]).max(initial=0.0)
             return max(coef_part, intercept_part)
 

@@ -1,0 +1,169 @@
+"""The one task convention: long, routing-free (task column) and wide formats."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from sklearn_mtl import (
+    GraphMultiTaskClassifier,
+    GraphMultiTaskRegressor,
+    IndependentTasks,
+    PooledTasks,
+)
+from sklearn_mtl.datasets import (
+    make_multitask_classification,
+    make_multitask_regression,
+)
+
+REGRESSORS = [
+    GraphMultiTaskRegressor(alpha_graph=5.0),
+    IndependentTasks(Ridge()),
+    PooledTasks(Ridge()),
+]
+CLASSIFIERS = [
+    GraphMultiTaskClassifier(alpha_graph=5.0),
+    IndependentTasks(LogisticRegression()),
+    PooledTasks(LogisticRegression()),
+]
+ALL = REGRESSORS + CLASSIFIERS
+
+
+def _data(estimator, n_tasks=3, random_state=0):
+    make = (
+        make_multitask_classification
+        if estimator in CLASSIFIERS
+        else make_multitask_regression
+    )
+    return make(n_tasks=n_tasks, n_samples=30, n_features=4, random_state=random_state)
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=repr)
+def test_string_labels_and_task_column_agree_with_task_ids(estimator):
+    X, y, task_ids = _data(estimator)
+    names = np.array(["north", "south", "west"])[task_ids]
+    long = clone(estimator).fit(X, y, task_ids=names)
+    assert list(long.tasks_) == ["north", "south", "west"]
+
+    frame = pd.DataFrame(X, columns=list("abcd")).assign(school=names)
+    by_name = clone(estimator)
+    by_name.set_params(task_column="school").fit(frame, y)
+    assert by_name.n_features_in_ == 5
+    np.testing.assert_allclose(by_name.predict(frame), long.predict(X, task_ids=names))
+
+    positional = np.column_stack([names, X]).astype(object)
+    by_position = clone(estimator)
+    by_position.set_params(task_column=0).fit(positional, y)
+    np.testing.assert_allclose(
+        by_position.predict(positional), long.predict(X, task_ids=names)
+    )
+
+
+@pytest.mark.parametrize("estimator", REGRESSORS, ids=repr)
+def test_wide_format_with_missing_labels_equals_long_format(estimator, rng):
+    X = rng.standard_normal((40, 4))
+    Y = np.column_stack(
+        [X @ rng.standard_normal(4) + rng.standard_normal(40) for _ in range(3)]
+    )
+    missing = rng.random_sample(Y.shape) < 0.2
+    Y_wide = np.where(missing, np.nan, Y)
+    wide = clone(estimator).fit(X, Y_wide)
+    assert wide.task_format_ == "wide"
+
+    sample, task = np.nonzero(~missing)
+    long = clone(estimator)
+    long.fit(X[sample], Y[sample, task], task_ids=task)
+    prediction = wide.predict(X)
+    assert prediction.shape == (40, 3)
+    for t in range(3):
+        np.testing.assert_allclose(
+            prediction[:, t], long.predict(X, task_ids=np.full(40, t)), rtol=1e-6
+        )
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=repr)
+def test_unknown_task_at_predict_is_named(estimator):
+    X, y, task_ids = _data(estimator)
+    model = clone(estimator).fit(X, y, task_ids=task_ids)
+    if isinstance(model, PooledTasks):
+        # A pooled model ignores tasks, so it serves tasks it never saw.
+        assert model.predict(X[:2], task_ids=[7, 8]).shape == (2,)
+        return
+    with pytest.raises(ValueError, match=r"tasks not seen during fit: \[7\]"):
+        model.predict(X[:2], task_ids=[0, 7])
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=repr)
+def test_bad_task_input_gets_clear_errors(estimator):
+    X, y, task_ids = _data(estimator)
+    model = clone(estimator)
+    with pytest.raises(ValueError, match="task_ids has 89 entries but X has 90"):
+        model.fit(X, y, task_ids=task_ids[:-1])
+    with pytest.raises(ValueError, match="task_ids contains NaN"):
+        model.fit(X, y, task_ids=np.where(task_ids == 0, np.nan, task_ids))
+    with pytest.raises(ValueError, match="mixes label types"):
+        model.fit(X, y, task_ids=np.array([1, "a"] * 45, dtype=object))
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.fit(X_nan, y, task_ids=task_ids)
+    model.fit(X, y, task_ids=task_ids)
+    if not isinstance(model, PooledTasks):
+        with pytest.raises(ValueError, match="pass task_ids"):
+            model.predict(X)
+    with pytest.raises(ValueError, match="not both"):
+        model.set_params(task_column=0).fit(X, y, task_ids=task_ids)
+
+
+@pytest.mark.parametrize(
+    "estimator", [e for e in ALL if not isinstance(e, PooledTasks)], ids=repr
+)
+def test_task_with_one_sample_is_named(estimator):
+    X, y, task_ids = _data(estimator)
+    keep = np.flatnonzero(task_ids != 2)
+    keep = np.append(keep, np.flatnonzero(task_ids == 2)[0])
+    with pytest.raises(ValueError, match="Task 2 has 1 sample"):
+        clone(estimator).fit(X[keep], y[keep], task_ids=task_ids[keep])
+
+
+@pytest.mark.parametrize(
+    "estimator", [e for e in CLASSIFIERS if not isinstance(e, PooledTasks)], ids=repr
+)
+def test_task_with_one_class_is_named(estimator):
+    X, y, task_ids = _data(estimator)
+    y = y.copy()
+    y[task_ids == 1] = 0
+    with pytest.raises(ValueError, match="Task 1 has only 1 class"):
+        clone(estimator).fit(X, y, task_ids=task_ids)
+
+
+def test_task_column_errors_name_the_parameter(rng):
+    X = rng.standard_normal((10, 3))
+    y = rng.standard_normal(10)
+    with pytest.raises(ValueError, match="task_column=5 is out of range"):
+        GraphMultiTaskRegressor(task_column=5).fit(X, y)
+    with pytest.raises(ValueError, match="not a DataFrame"):
+        GraphMultiTaskRegressor(task_column="school").fit(X, y)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with pytest.raises(ValueError, match="'school' is not a column of X"):
+        GraphMultiTaskRegressor(task_column="school").fit(frame, y)
+
+
+def test_classifier_label_sets_differ_between_tasks(rng):
+    """Tasks with different label sets: classes_ is the union, unseen classes get 0."""
+    X = rng.standard_normal((120, 3))
+    task_ids = np.repeat(["a", "b"], 60)
+    y = np.where(
+        task_ids == "a",
+        rng.choice(["cat", "dog"], 120),
+        rng.choice(["dog", "eel", "fox"], 120),
+    )
+    for model in [GraphMultiTaskClassifier(), IndependentTasks(LogisticRegression())]:
+        model.fit(X, y, task_ids=task_ids)
+        assert list(model.classes_) == ["cat", "dog", "eel", "fox"]
+        proba = model.predict_proba(X, task_ids=task_ids)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert np.all(proba[task_ids == "a"][:, 2:] == 0)
+        assert np.all(proba[task_ids == "b"][:, 0] == 0)
+        assert set(model.predict(X[:60], task_ids=task_ids[:60])) <= {"cat", "dog"}
