@@ -1,0 +1,37 @@
+"""Helpers shared by the benchmarks: data home, timing, and table printing."""
+
+import os
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+
+def data_home_or_none(cli_value):
+    """The data home from the command line, else $SKLEARN_MTL_DATA, else None."""
+    home = cli_value or os.environ.get("SKLEARN_MTL_DATA")
+    return home if home and os.path.isdir(home) else None
+
+
+@contextmanager
+def timer(store, key):
+    start = time.perf_counter()
+    yield
+    store.setdefault(key, []).append(time.perf_counter() - start)
+
+
+def mean_std(values, digits=4):
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def print_table(title, header, rows):
+    """A Markdown table, so the output can be pasted into notes and docs."""
+    print(f"\n### {title}\n")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |"
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+    print(flush=True)
