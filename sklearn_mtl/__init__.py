@@ -6,6 +6,7 @@ sample), a ``task_column`` of ``X``, or a 2-D ``y`` with one column per task.
 
 from ._baselines import IndependentTasks, PooledTasks
 from .linear import GraphMultiTaskClassifier, GraphMultiTaskRegressor
+from .neural import MultiTaskClassifier, MultiTaskRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -13,5 +14,7 @@ __all__ = [
     "GraphMultiTaskClassifier",
     "GraphMultiTaskRegressor",
     "IndependentTasks",
+    "MultiTaskClassifier",
+    "MultiTaskRegressor",
     "PooledTasks",
 ]

@@ -226,17 +226,16 @@ def _check_weights(sample_weight, n_samples):
     return weights
 
 
-def _validate_features(estimator, X, reset, task_column, accept_sparse):
+def _validate_features(estimator, X, reset, task_column, array_params):
     """Validate X, record its features, and pull out the task column if any."""
+    array_params = {"dtype": np.float64, **(array_params or {})}
     if task_column is None:
-        X = validate_data(
-            estimator, X, reset=reset, accept_sparse=accept_sparse, dtype=np.float64
-        )
+        X = validate_data(estimator, X, reset=reset, **array_params)
         return X, None
     # n_features_in_ and feature_names_in_ describe X as given, task column included.
     validate_data(estimator, X, reset=reset, skip_check_array=True)
     features, labels = _split_task_column(X, task_column)
-    features = check_array(features, accept_sparse=accept_sparse, dtype=np.float64)
+    features = check_array(features, **array_params)
     return features, _as_labels(labels, features.shape[0], name="the task column")
 
 
@@ -249,7 +248,7 @@ def check_fit_data(
     *,
     classifier=False,
     min_samples_per_task=2,
-    accept_sparse=False,
+    array_params=None,
     multi_target=False,
     per_task_classes=True,
 ):
@@ -269,8 +268,9 @@ def check_fit_data(
         Validate ``y`` as class labels.
     min_samples_per_task : int
         Each task needs at least this many labelled samples.
-    accept_sparse : bool or list of str
-        Passed to ``check_array`` for ``X``.
+    array_params : dict, default=None
+        Extra ``check_array`` arguments for ``X`` (``dtype`` defaults to
+        float64), e.g. ``allow_nd`` for images.
     multi_target : bool
         In long format, accept a 2-D ``y`` (several targets per task).
     per_task_classes : bool
@@ -293,7 +293,7 @@ def check_fit_data(
             "is None."
         )
     X, column_labels = _validate_features(
-        estimator, X, reset=True, task_column=task_column, accept_sparse=accept_sparse
+        estimator, X, reset=True, task_column=task_column, array_params=array_params
     )
     n_samples = X.shape[0]
     labels = column_labels
@@ -426,7 +426,7 @@ def _check_classes(data, tasks, per_task):
 
 
 def check_predict_data(
-    estimator, X, task_ids=None, *, accept_sparse=False, allow_unknown_tasks=False
+    estimator, X, task_ids=None, *, array_params=None, allow_unknown_tasks=False
 ):
     """Validate data for prediction against the tasks seen in ``fit``.
 
@@ -448,7 +448,7 @@ def check_predict_data(
             f"parameter (task_column={task_column!r}), not both."
         )
     X, labels = _validate_features(
-        estimator, X, reset=False, task_column=task_column, accept_sparse=accept_sparse
+        estimator, X, reset=False, task_column=task_column, array_params=array_params
     )
     n_samples, tasks = X.shape[0], estimator.tasks_
     if task_ids is not None:

@@ -118,8 +118,11 @@ class SquaredProblem:
         if self._single_target:
             self.y_mean, self.rhs = self.y_mean[:, 0], self.rhs[..., 0]
 
+    def _gram_product(self, W):
+        return np.matmul(self.gram, W[..., None])[..., 0]
+
     def _data_grad(self, W):
-        return np.einsum("tij,tj->ti", self.gram, W) - self.rhs
+        return self._gram_product(W) - self.rhs
 
     def objective(self, W, penalty, alpha_l1=0.0):
         """Full objective value at coefficients W (intercepts at their optimum)."""
@@ -140,7 +143,7 @@ class SquaredProblem:
         )
 
         def matvec(W):
-            return np.einsum("tij,tj->ti", self.gram, W) + penalty.value_grad(W)[1]
+            return self._gram_product(W) + penalty.value_grad(W)[1]
 
         return block_jacobi_cg(matvec, self.rhs, blocks, W0, tol=tol, max_iter=max_iter)
 

@@ -34,7 +34,7 @@ def block_jacobi_cg(matvec, rhs, blocks, x0, *, tol, max_iter):
     inverse = np.matmul(np.swapaxes(chol_inv, 1, 2), chol_inv)
 
     def precondition(r):
-        return np.einsum("tij,tj->ti", inverse, r)
+        return np.matmul(inverse, r[..., None])[..., 0]
 
     residual = rhs - matvec(x)
     z = precondition(residual)
