@@ -7,6 +7,8 @@ from sklearn_mtl import (
     GraphMultiTaskClassifier,
     GraphMultiTaskRegressor,
     IndependentTasks,
+    MultiTaskClassifier,
+    MultiTaskRegressor,
     PooledTasks,
 )
 
@@ -22,12 +24,27 @@ _MULTIOUTPUT_PROBA = {
 }
 
 
+# Mini-batch SGD sees repeated rows in other batches than weighted ones, so
+# weights equal repetition only in expectation, not to 1e-7.
+_STOCHASTIC_TRAINING = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "stochastic mini-batch training: repeated samples change the batches, so "
+        "weighting equals repetition in expectation only"
+    )
+}
+
+
 def _expected_failures(estimator):
+    failures = {}
+    if isinstance(estimator, (MultiTaskClassifier, MultiTaskRegressor)):
+        failures.update(_STOCHASTIC_TRAINING)
     is_classifier = getattr(estimator, "estimator", estimator).__class__.__name__ in {
         "GraphMultiTaskClassifier",
         "LogisticRegression",
     }
-    return _MULTIOUTPUT_PROBA if is_classifier else {}
+    if is_classifier:
+        failures.update(_MULTIOUTPUT_PROBA)
+    return failures
 
 
 @parametrize_with_checks(
@@ -41,6 +58,11 @@ def _expected_failures(estimator):
         IndependentTasks(LogisticRegression()),
         PooledTasks(Ridge()),
         PooledTasks(LogisticRegression()),
+        MultiTaskRegressor(max_epochs=30, random_state=0),
+        MultiTaskClassifier(max_epochs=30, random_state=0),
+        MultiTaskClassifier(
+            architecture="mmoe", n_experts=2, max_epochs=30, random_state=0
+        ),
     ],
     expected_failed_checks=_expected_failures,
 )

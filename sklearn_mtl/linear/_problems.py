@@ -38,6 +38,10 @@ class TaskPenalty:
     """``(alpha_l2/2)||W||^2 + alpha_graph tr(W^T P W)`` on W of shape (T, ...)."""
 
     def __init__(self, precision, alpha_graph, alpha_l2):
+        if sp.issparse(precision) and precision.nnz > 0.25 * precision.shape[0] ** 2:
+            # A mostly dense graph (e.g. "full") multiplies faster as a dense
+            # array through BLAS than as CSR.
+            precision = precision.toarray()
         self.precision = precision
         self.alpha_graph = alpha_graph
         self.alpha_l2 = alpha_l2
@@ -82,6 +86,23 @@ class TaskPenalty:
         )
 
 
+def _task_sums(task_index, values, n_tasks):
+    """Sum of ``values`` rows per task, shape (n_tasks, n_columns)."""
+    out = np.zeros((n_tasks, values.shape[1]))
+    np.add.at(out, task_index, values)
+    return out
+
+
+def block_design(X, task_index, n_tasks):
+    """Sparse (n, n_tasks * d) matrix with row i's features in its task's block."""
+    n_rows, width = X.shape
+    columns = task_index[:, None] * width + np.arange(width)
+    return sp.csr_array(
+        (X.ravel(), columns.ravel(), np.arange(0, n_rows * width + 1, width)),
+        shape=(n_rows, n_tasks * width),
+    )
+
+
 class SquaredProblem:
     """Squared loss ``(1/2)(y - x w_t - b_t)^2``, intercepts eliminated by centering.
 
@@ -92,28 +113,32 @@ class SquaredProblem:
 
     def __init__(self, data, task_scale, y=None):
         y = data.y if y is None else y
-        weights = (
-            np.ones(data.n_rows) if data.sample_weight is None else data.sample_weight
-        )
+        n_rows, n_tasks = data.n_rows, data.n_tasks
+        weights = np.ones(n_rows) if data.sample_weight is None else data.sample_weight
         X_rows = data.X_rows
         n_features = X_rows.shape[1]
-        y_2d = y.reshape(data.n_rows, -1)
-        n_targets = y_2d.shape[1]
-        self.x_mean = np.zeros((data.n_tasks, n_features))
-        self.y_mean = np.zeros((data.n_tasks, n_targets))
-        self.gram = np.zeros((data.n_tasks, n_features, n_features))
-        self.rhs = np.zeros((data.n_tasks, n_features, n_targets))
-        self.y_scatter = np.zeros(data.n_tasks)
-        for t, rows in enumerate(data.rows_of_tasks()):
-            s = weights[rows]
-            x_mean = s @ X_rows[rows] / s.sum()
-            y_mean = s @ y_2d[rows] / s.sum()
-            Xc = X_rows[rows] - x_mean
-            yc = y_2d[rows] - y_mean
-            self.x_mean[t], self.y_mean[t] = x_mean, y_mean
-            self.gram[t] = task_scale[t] * (Xc.T * s) @ Xc
-            self.rhs[t] = task_scale[t] * (Xc.T * s) @ yc
-            self.y_scatter[t] = task_scale[t] * np.sum(s[:, None] * yc**2)
+        y_2d = y.reshape(n_rows, -1)
+        task = data.task_index
+        weight_sums = np.bincount(task, weights=weights, minlength=n_tasks)
+        self.x_mean = (
+            _task_sums(task, weights[:, None] * X_rows, n_tasks) / weight_sums[:, None]
+        )
+        self.y_mean = (
+            _task_sums(task, weights[:, None] * y_2d, n_tasks) / weight_sums[:, None]
+        )
+        Xc = X_rows - self.x_mean[task]
+        yc = y_2d - self.y_mean[task]
+        # One sparse product gives every task's Gram matrix: the block design
+        # puts row i's features in the columns of its task.
+        block = block_design(Xc, task, n_tasks)
+        row_scale = (weights * task_scale[task])[:, None]
+        self.gram = (block.T @ (row_scale * Xc)).reshape(
+            n_tasks, n_features, n_features
+        )
+        self.rhs = (block.T @ (row_scale * yc)).reshape(n_tasks, n_features, -1)
+        self.y_scatter = np.bincount(
+            task, weights=row_scale[:, 0] * np.sum(yc**2, axis=1), minlength=n_tasks
+        )
         self._single_target = y.ndim == 1
         if self._single_target:
             self.y_mean, self.rhs = self.y_mean[:, 0], self.rhs[..., 0]

@@ -9,6 +9,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
@@ -214,17 +215,14 @@ class _NeuralMultiTaskModel(BaseEstimator):
         self.task_column = task_column
         self.random_state = random_state
         self.verbose = verbose
+        # Stored as given; fit rejects names that are not trunk__<name>.
+        self._extra_params = tuple(trunk_params)
         for name, value in trunk_params.items():
-            if not name.startswith("trunk__"):
-                raise TypeError(
-                    f"{type(self).__name__} got an unexpected keyword argument {name!r}; "
-                    "only trunk__<name> arguments are accepted besides the parameters."
-                )
             setattr(self, name, value)
 
     # -- parameters: trunk__* arguments behave like parameters, as in skorch --
     def _trunk_params(self):
-        return {k: v for k, v in vars(self).items() if k.startswith("trunk__")}
+        return {k: getattr(self, k) for k in self._extra_params}
 
     def get_params(self, deep=True):
         params = super().get_params(deep=False)
@@ -233,13 +231,45 @@ class _NeuralMultiTaskModel(BaseEstimator):
 
     def set_params(self, **params):
         for name in [k for k in params if k.startswith("trunk__")]:
+            if name not in self._extra_params:
+                self._extra_params += (name,)
             setattr(self, name, params.pop(name))
         return super().set_params(**params)
+
+    def _check_extra_params(self):
+        unexpected = [k for k in self._extra_params if not k.startswith("trunk__")]
+        if unexpected:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword arguments {unexpected}; "
+                "besides its parameters it accepts trunk__<name> arguments only."
+            )
+
+    def fit_transform(self, X, y, task_ids=None, sample_weight=None):
+        """Fit, then return the shared representation of ``X`` (see transform).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Training inputs.
+        y : array-like
+            Targets, as in ``fit``.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each sample.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+        """
+        self.fit(X, y, task_ids=task_ids, sample_weight=sample_weight)
+        return self.transform(X, task_ids=task_ids)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.non_deterministic = False
+        # ``transform`` gives the shared representation (learned features).
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
         return tags
 
     # -- building blocks --------------------------------------------------------
@@ -303,7 +333,10 @@ class _NeuralMultiTaskModel(BaseEstimator):
     def _to_tensor(self, X, device):
         import torch
 
-        dtype = torch.int64 if np.issubdtype(X.dtype, np.integer) else torch.float32
+        # Integers reach a user trunk as int64 (token ids); everything else,
+        # and any input of the built-in MLP, as float32.
+        integer = np.issubdtype(X.dtype, np.integer) and not isinstance(self.trunk, str)
+        dtype = torch.int64 if integer else torch.float32
         return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
 
     def _validation_rows(self, data, strata, rng):
@@ -330,7 +363,6 @@ class _NeuralMultiTaskModel(BaseEstimator):
     def _fit_network(
         self, data, targets, weights, head_sizes, n_outputs, classification, strata
     ):
-        _require_torch()
         import torch
         from skorch.callbacks import EarlyStopping
 
@@ -504,6 +536,7 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, _NeuralMultiTaskModel):
         -------
         self : object
         """
+        self._check_extra_params()
         _require_torch()
         data = check_fit_data(
             self,
@@ -587,7 +620,8 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, _NeuralMultiTaskModel):
     >>> from sklearn_mtl.datasets import make_multitask_classification
     >>> X, y, task_ids = make_multitask_classification(n_tasks=3, random_state=0)
     >>> model = MultiTaskClassifier(max_epochs=20, random_state=0)
-    >>> model.fit(X, y, task_ids=task_ids).predict_proba(X[:2], task_ids=task_ids[:2]).shape
+    >>> model = model.fit(X, y, task_ids=task_ids)
+    >>> model.predict_proba(X[:2], task_ids=task_ids[:2]).shape
     (2, 2)
     """
 
@@ -611,6 +645,7 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, _NeuralMultiTaskModel):
         -------
         self : object
         """
+        self._check_extra_params()
         _require_torch()
         data = check_fit_data(
             self,
