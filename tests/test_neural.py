@@ -24,7 +24,7 @@ from sklearn_mtl.neural import (  # noqa: E402
     PCGrad,
     resolve_device,
 )
-from sklearn_mtl.neural._net import BatchIterator, RowsDataset, per_task_losses  # noqa: E402
+from sklearn_mtl.neural._net import BatchIterator, RowsDataset, batch_losses  # noqa: E402
 from sklearn_mtl.neural._torch_weighting import (  # noqa: E402
     Equal,
     Fixed,
@@ -227,11 +227,12 @@ def test_missing_labels_are_masked_out(rng):
     assert prediction.shape == (80, 3) and np.all(np.isfinite(prediction))
     output = torch.tensor([[1.0], [3.0], [0.0]])
     target = {"y": torch.tensor([[0.0], [1.0], [5.0]]), "weight": torch.ones(3)}
-    losses, present = per_task_losses(
+    losses = batch_losses(
         output, target, torch.tensor([0, 0, 2]), torch.tensor([1, 1, 1]), 1, False
     )
-    np.testing.assert_allclose(losses.numpy(), [2.5, 0.0, 25.0])
-    assert present.tolist() == [True, False, True]
+    np.testing.assert_allclose(losses.per_task().numpy(), [2.5, 0.0, 25.0])
+    assert losses.present.tolist() == [True, False, True]
+    assert losses.mean_over_tasks().item() == pytest.approx((2.5 + 25.0) / 2)
 
 
 def test_task_balanced_batches_draw_tasks_equally():

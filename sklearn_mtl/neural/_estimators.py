@@ -339,6 +339,14 @@ class _NeuralMultiTaskModel(BaseEstimator):
         dtype = torch.int64 if integer else torch.float32
         return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
 
+    @staticmethod
+    def _sample_index(data, device):
+        import torch
+
+        if data.sample_index is None:
+            return None
+        return torch.as_tensor(data.sample_index, device=device)
+
     def _validation_rows(self, data, strata, rng):
         """Hold out a share of every task (and class) with at least 2 rows."""
         rows = []
@@ -381,18 +389,15 @@ class _NeuralMultiTaskModel(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             X = self._to_tensor(data.X, device)
-            rows = (
-                torch.arange(data.n_rows)
-                if data.sample_index is None
-                else torch.as_tensor(data.sample_index)
-            )
+            samples = self._sample_index(data, device)
             task_index = torch.as_tensor(data.task_index, device=device)
-            network = self._make_network(X[rows[:2].to(device)], head_sizes)
+            first = slice(0, 2) if samples is None else samples[:2]
+            network = self._make_network(X[first], head_sizes)
             system = MultiTaskSystem(
                 network, weighting.build(data.n_tasks, self.tasks_)
             )
             dataset = RowsDataset(
-                X, rows.to(device), task_index, targets.to(device), weights.to(device)
+                X, samples, task_index, targets.to(device), weights.to(device)
             )
             callbacks = []
             valid_rows = None
@@ -409,7 +414,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
                 )
             net = MultiTaskNet(
                 module=system,
-                criterion=torch.nn.MSELoss,  # unused: losses come from per_task_losses
+                criterion=torch.nn.MSELoss,  # unused: losses come from _net.batch_losses
                 optimizer=optimizer,
                 lr=self.learning_rate,
                 optimizer__weight_decay=self.weight_decay,
@@ -441,13 +446,10 @@ class _NeuralMultiTaskModel(BaseEstimator):
 
         device = self.device_
         X = self._to_tensor(data.X, device)
-        rows = (
-            torch.arange(data.n_rows)
-            if data.sample_index is None
-            else torch.as_tensor(data.sample_index)
-        )
         dataset = RowsDataset(
-            X, rows.to(device), torch.as_tensor(data.task_index, device=device)
+            X,
+            self._sample_index(data, device),
+            torch.as_tensor(data.task_index, device=device),
         )
         network = self.net_.module_.network
         network.eval()

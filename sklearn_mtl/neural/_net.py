@@ -27,6 +27,11 @@ class MultiTaskSystem(nn.Module):
 
     def parameter_groups(self):
         """(shared, others): parameters outside any head are shared by tasks."""
+        if getattr(self, "_groups", None) is None:
+            self._groups = self._parameter_groups()
+        return self._groups
+
+    def _parameter_groups(self):
         head_ids = {id(p) for p in self.network.heads.parameters()}
         shared = [p for p in self.network.parameters() if id(p) not in head_ids]
         others = [p for p in self.network.heads.parameters()]
@@ -39,7 +44,8 @@ class MultiTaskSystem(nn.Module):
 class RowsDataset(Dataset):
     """Rows of multi-task data: features of ``X[sample_index]``, a task, a target.
 
-    ``X`` is stored once per sample (wide data shares it across tasks).
+    ``X`` is stored once per sample (wide data shares it across tasks);
+    ``sample_index=None`` means row i is sample i.
     """
 
     def __init__(self, X, sample_index, task_index, y=None, weight=None):
@@ -56,16 +62,15 @@ class RowsDataset(Dataset):
         def take(a):
             return None if a is None else a[rows]
 
+        # Without a sample index a subset needs one: its row i is no longer sample i.
+        samples = rows if self.sample_index is None else self.sample_index[rows]
         return RowsDataset(
-            self.X,
-            self.sample_index[rows],
-            self.task_index[rows],
-            take(self.y),
-            take(self.weight),
+            self.X, samples, self.task_index[rows], take(self.y), take(self.weight)
         )
 
     def batch(self, rows):
-        X = {"X": self.X[self.sample_index[rows]], "task_index": self.task_index[rows]}
+        samples = rows if self.sample_index is None else self.sample_index[rows]
+        X = {"X": self.X[samples], "task_index": self.task_index[rows]}
         if self.y is None:
             return X, None
         return X, {"y": self.y[rows], "weight": self.weight[rows]}
@@ -108,31 +113,52 @@ class BatchIterator:
             yield self.dataset.batch(order[start : start + self.batch_size])
 
 
-def per_task_losses(output, target, task_index, head_sizes, n_outputs, classification):
-    """Weighted mean loss of every task in a batch and which tasks are present."""
-    n_tasks = head_sizes.shape[0]
+class BatchLosses:
+    """Per-row losses of a batch, reduced per task on demand.
+
+    ``mean_over_tasks`` (the equal weighting, and what early stopping
+    watches) weights rows by ``w_i / (n_present * W_task)`` computed without
+    autograd, which keeps the common path as cheap as a plain mean.
+    """
+
+    def __init__(self, row_loss, task_index, weight, n_tasks):
+        self.row_loss, self.task_index, self.weight = row_loss, task_index, weight
+        with torch.no_grad():
+            self.task_weight = torch.zeros(n_tasks, device=weight.device).index_add_(
+                0, task_index, weight
+            )
+        self.present = self.task_weight > 0
+        self._per_task = None
+
+    def per_task(self):
+        """Weighted mean loss of every task (0 where absent), with gradients."""
+        if self._per_task is None:
+            sums = torch.zeros_like(self.task_weight).index_add_(
+                0, self.task_index, self.weight * self.row_loss
+            )
+            self._per_task = sums / self.task_weight.clamp_min(1e-12)
+        return self._per_task
+
+    def mean_over_tasks(self):
+        with torch.no_grad():
+            n_present = self.present.sum().clamp_min(1)
+            coef = self.weight / (self.task_weight[self.task_index] * n_present)
+        return (coef * self.row_loss).sum()
+
+
+def batch_losses(output, target, task_index, head_sizes, n_outputs, classification):
+    """Row losses of a batch (cross-entropy over the task's own classes, or MSE)."""
     if classification:
-        valid = (
-            torch.arange(output.shape[1], device=output.device)[None, :]
-            < head_sizes[task_index][:, None]
-        )
+        columns = torch.arange(output.shape[1], device=output.device)
+        valid = columns[None, :] < head_sizes[task_index][:, None]
         logits = output.float().masked_fill(~valid, float("-inf"))
-        row_loss = (
-            torch.logsumexp(logits, dim=1)
-            - logits.gather(1, target["y"][:, None])[:, 0]
-        )
+        picked = logits.gather(1, target["y"][:, None])[:, 0]
+        row_loss = torch.logsumexp(logits, dim=1) - picked
+    elif n_outputs == 1:
+        row_loss = (output[:, 0].float() - target["y"][:, 0]) ** 2
     else:
-        difference = output[:, :n_outputs].float() - target["y"]
-        row_loss = (difference**2).mean(dim=1)
-    weight = target["weight"]
-    sums = torch.zeros(n_tasks, device=output.device).index_add_(
-        0, task_index, weight * row_loss
-    )
-    totals = torch.zeros(n_tasks, device=output.device).index_add_(
-        0, task_index, weight
-    )
-    present = totals > 0
-    return sums / totals.clamp_min(1e-12), present
+        row_loss = ((output[:, :n_outputs].float() - target["y"]) ** 2).mean(dim=1)
+    return BatchLosses(row_loss, task_index, target["weight"], head_sizes.shape[0])
 
 
 class MultiTaskNet(NeuralNet):
@@ -165,8 +191,8 @@ class MultiTaskNet(NeuralNet):
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def task_losses(self, y_pred, y_true, X):
-        return per_task_losses(
+    def batch_losses(self, y_pred, y_true, X):
+        return batch_losses(
             y_pred,
             y_true,
             X["task_index"],
@@ -177,19 +203,18 @@ class MultiTaskNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         # Early stopping watches the plain mean over tasks, whatever the weighting.
-        task_losses, present = self.task_losses(y_pred, y_true, X)
-        return (task_losses * present).sum() / present.sum().clamp_min(1)
+        return self.batch_losses(y_pred, y_true, X).mean_over_tasks()
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
         with self._autocast():
             y_pred = self.infer(Xi, **fit_params)
-        task_losses, present = self.task_losses(y_pred, yi, Xi)
+        losses = self.batch_losses(y_pred, yi, Xi)
         weighting = self.module_.weighting
         shared, others = self.module_.parameter_groups()
-        loss = weighting.backward(task_losses, present, shared, others)
-        weighting.record(task_losses.detach(), present)
+        loss = weighting.backward(losses, shared, others)
+        weighting.record(losses)
         return {"loss": loss, "y_pred": y_pred}
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):

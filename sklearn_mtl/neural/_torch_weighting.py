@@ -1,9 +1,10 @@
 """Training-time state of the loss weightings (torch modules).
 
-Each takes ``task_losses`` (T,) — the mean loss of every task in the batch,
-zero for absent tasks — and ``present`` (T,) booleans. ``backward`` leaves the
-gradients on the parameters and returns the scalar loss it minimized; it is
-told the ``shared`` parameters (trunk, experts, towers) apart from the
+``total(task_losses, present)`` combines the mean loss of every task in a
+batch (T,), zero for absent tasks, with ``present`` (T,) booleans.
+``backward(losses, shared, others)`` takes a batch's ``BatchLosses``, leaves
+the gradients on the parameters and returns the scalar loss it minimized; it
+is told the ``shared`` parameters (trunk, experts, towers) apart from the
 ``others`` (heads, learned loss weights).
 """
 
@@ -12,33 +13,40 @@ import torch
 from torch import nn
 
 
-class Equal(nn.Module):
-    """Mean over the tasks present in the batch."""
+class TaskWeighting(nn.Module):
+    """Base: the mean over present tasks, backward through ``total``."""
 
     def __init__(self, n_tasks):
         super().__init__()
         self.n_tasks = n_tasks
 
-    def task_weights(self):
-        return torch.ones(self.n_tasks)
-
     def total(self, task_losses, present):
-        weights = self.task_weights().to(task_losses.device) * present
-        return (weights * task_losses).sum() / present.sum().clamp_min(1)
+        return (task_losses * present).sum() / present.sum().clamp_min(1)
 
-    def backward(self, task_losses, present, shared, others):
-        loss = self.total(task_losses, present)
+    def backward(self, losses, shared, others):
+        loss = self._batch_total(losses)
         loss.backward()
         return loss
 
-    def record(self, task_losses, present):
-        """Called with every training batch's (detached) task losses."""
+    def _batch_total(self, losses):
+        return self.total(losses.per_task(), losses.present)
+
+    def record(self, losses):
+        """Called with every training batch's losses."""
 
     def end_epoch(self):
         """Called after every training epoch."""
 
 
-class Fixed(Equal):
+class Equal(TaskWeighting):
+    """Mean over the tasks present in the batch (the default)."""
+
+    def _batch_total(self, losses):
+        # Same value as total(per_task, present), without per-task autograd ops.
+        return losses.mean_over_tasks()
+
+
+class Fixed(TaskWeighting):
     """``sum_t w_t L_t`` over the present tasks, with given weights."""
 
     def __init__(self, n_tasks, weights):
@@ -51,7 +59,7 @@ class Fixed(Equal):
         return (self.weights * present * task_losses).sum()
 
 
-class Uncertainty(Equal):
+class Uncertainty(TaskWeighting):
     """``sum_t exp(-s_t) L_t + s_t`` with learned log-variances ``s_t``."""
 
     def __init__(self, n_tasks):
@@ -63,7 +71,7 @@ class Uncertainty(Equal):
         return (terms * present).sum()
 
 
-class DWA(Equal):
+class DWA(TaskWeighting):
     """Dynamic weight averaging from the last two epochs' mean task losses."""
 
     def __init__(self, n_tasks, temperature):
@@ -74,12 +82,12 @@ class DWA(Equal):
         self.epoch_counts = np.zeros(n_tasks)
         self.history = []
 
-    def task_weights(self):
-        return self.weights
+    def total(self, task_losses, present):
+        return (self.weights * task_losses * present).sum() / present.sum().clamp_min(1)
 
-    def record(self, task_losses, present):
-        present = present.cpu().numpy()
-        self.epoch_sums += task_losses.detach().float().cpu().numpy() * present
+    def record(self, losses):
+        present = losses.present.cpu().numpy()
+        self.epoch_sums += losses.per_task().detach().float().cpu().numpy() * present
         self.epoch_counts += present
 
     def end_epoch(self):
@@ -115,7 +123,7 @@ def last_weight_matrix(parameters):
     return matrices[-1] if matrices else parameters[-1]
 
 
-class GradNormState(Equal):
+class GradNormState(TaskWeighting):
     """GradNorm: task weights updated to balance task gradient norms."""
 
     def __init__(self, n_tasks, alpha, learning_rate):
@@ -124,10 +132,11 @@ class GradNormState(Equal):
         self.register_buffer("weights", torch.ones(n_tasks))
         self.register_buffer("initial_losses", torch.full((n_tasks,), float("nan")))
 
-    def task_weights(self):
-        return self.weights
+    def total(self, task_losses, present):
+        return (self.weights * task_losses * present).sum() / present.sum().clamp_min(1)
 
-    def backward(self, task_losses, present, shared, others):
+    def backward(self, losses, shared, others):
+        task_losses, present = losses.per_task(), losses.present
         matrix = last_weight_matrix(shared)
         tasks = torch.nonzero(present).flatten()
         norms = torch.stack(
@@ -164,7 +173,7 @@ class GradNormState(Equal):
         self.weights[tasks] = weights * (self.weights[tasks].sum() / weights.sum())
 
 
-class PCGradState(Equal):
+class PCGradState(TaskWeighting):
     """Projecting conflicting gradients on the shared parameters."""
 
     def __init__(self, n_tasks, random_state):
@@ -173,7 +182,8 @@ class PCGradState(Equal):
             random_state if isinstance(random_state, int) else None
         )
 
-    def backward(self, task_losses, present, shared, others):
+    def backward(self, losses, shared, others):
+        task_losses, present = losses.per_task(), losses.present
         tasks = torch.nonzero(present).flatten().tolist()
         scale = 1.0 / max(len(tasks), 1)
         per_task = []
