@@ -414,7 +414,8 @@ class _NeuralMultiTaskModel(BaseEstimator):
                 )
             net = MultiTaskNet(
                 module=system,
-                criterion=torch.nn.MSELoss,  # unused: losses come from _net.batch_losses
+                # skorch requires a criterion; losses come from _net.batch_losses.
+                criterion=torch.nn.MSELoss,
                 optimizer=optimizer,
                 lr=self.learning_rate,
                 optimizer__weight_decay=self.weight_decay,
