@@ -307,6 +307,19 @@ def test_device_selection_and_state_round_trip(regression, monkeypatch):
     np.testing.assert_allclose(other.predict(X, task_ids=task_ids), expected, rtol=1e-6)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a CPU-only machine")
+def test_gpu_trained_model_predicts_on_a_cpu_only_machine(regression):
+    X, y, task_ids = regression
+    model = MultiTaskRegressor(**FAST).fit(X, y, task_ids=task_ids)
+    expected = model.predict(X, task_ids=task_ids)
+    # As if trained on a GPU: skorch maps the weights back to the CPU on load.
+    model.net_.device = model.device_ = "cuda"
+    with pytest.warns(Warning, match="(?i)cuda"):
+        restored = pickle.loads(pickle.dumps(model))
+    assert str(restored.net_.device) == "cpu"
+    np.testing.assert_allclose(restored.predict(X, task_ids=task_ids), expected)
+
+
 def test_clear_import_error_without_torch(regression, monkeypatch):
     X, y, task_ids = regression
     monkeypatch.setitem(sys.modules, "torch", None)

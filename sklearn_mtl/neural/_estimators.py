@@ -445,7 +445,9 @@ class _NeuralMultiTaskModel(BaseEstimator):
 
         from ._net import BatchIterator, RowsDataset
 
-        device = self.device_
+        # The net's device, not device_: a GPU-trained model unpickled on a
+        # CPU-only machine has been moved to the CPU by skorch.
+        device = self.net_.device
         X = self._to_tensor(data.X, device)
         dataset = RowsDataset(
             X,
