@@ -7,6 +7,7 @@ sample), a ``task_column`` of ``X``, or a 2-D ``y`` with one column per task.
 from ._baselines import IndependentTasks, PooledTasks
 from .linear import GraphMultiTaskClassifier, GraphMultiTaskRegressor
 from .neural import MultiTaskClassifier, MultiTaskRegressor
+from .transfer import TransferClassifier, TransferRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -17,4 +18,6 @@ __all__ = [
     "MultiTaskClassifier",
     "MultiTaskRegressor",
     "PooledTasks",
+    "TransferClassifier",
+    "TransferRegressor",
 ]

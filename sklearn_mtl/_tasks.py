@@ -426,7 +426,13 @@ def _check_classes(data, tasks, per_task):
 
 
 def check_predict_data(
-    estimator, X, task_ids=None, *, array_params=None, allow_unknown_tasks=False
+    estimator,
+    X,
+    task_ids=None,
+    *,
+    array_params=None,
+    allow_unknown_tasks=False,
+    default_task=None,
 ):
     """Validate data for prediction against the tasks seen in ``fit``.
 
@@ -434,7 +440,8 @@ def check_predict_data(
     (n_samples, n_tasks)) and a single-task fit predicts its task; a
     long-format fit with several tasks requires labels. Labels of tasks not
     seen in fit raise, unless ``allow_unknown_tasks`` (their rows then get
-    task index -1).
+    task index -1). ``default_task`` (a position in ``tasks_``) is the task of
+    unlabelled rows of a long-format fit, for estimators that serve one task.
 
     Returns
     -------
@@ -463,8 +470,9 @@ def check_predict_data(
         task_index = np.repeat(np.arange(len(tasks)), n_samples)
         sample_index = np.tile(np.arange(n_samples), len(tasks))
         return TaskData(X, task_index, sample_index, len(tasks), wide=True)
-    if len(tasks) == 1:
-        return TaskData(X, np.zeros(n_samples, np.intp), None, 1, wide=False)
+    if len(tasks) == 1 or default_task is not None:
+        task_index = np.full(n_samples, default_task or 0, dtype=np.intp)
+        return TaskData(X, task_index, None, len(tasks), wide=False)
     raise ValueError(
         f"{type(estimator).__name__} was fitted on {len(tasks)} tasks in long format; "
         "pass task_ids (or set task_column) to say which task each sample belongs to."

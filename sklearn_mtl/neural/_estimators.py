@@ -86,6 +86,10 @@ default="adam"
         Optimizer of all parameters.
     learning_rate : float, default=1e-3
         Step size.
+    trunk_learning_rate : float, default=None
+        Step size of the trunk's parameters (None: ``learning_rate``); a
+        smaller one fine-tunes a pretrained trunk gently. Trunk parameters
+        with ``requires_grad=False`` stay frozen.
     weight_decay : float, default=0.0
         L2 penalty of the optimizer.
     batch_size : int, default=64
@@ -151,6 +155,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
         ],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "trunk_learning_rate": [None, Interval(Real, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -178,6 +183,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
         loss_weighting="equal",
         optimizer="adam",
         learning_rate=1e-3,
+        trunk_learning_rate=None,
         weight_decay=0.0,
         batch_size=64,
         max_epochs=100,
@@ -202,6 +208,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
         self.loss_weighting = loss_weighting
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.trunk_learning_rate = trunk_learning_rate
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -339,6 +346,14 @@ class _NeuralMultiTaskModel(BaseEstimator):
         dtype = torch.int64 if integer else torch.float32
         return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
 
+    def _trunk_param_groups(self):
+        if self.trunk_learning_rate is None:
+            return {}
+        # skorch matches parameter names: the trunk, MMoE experts, towers.
+        patterns = ["network.trunk.*", "network.experts.*", "network.weights.*"]
+        groups = [(p, {"lr": self.trunk_learning_rate}) for p in patterns]
+        return {"optimizer__param_groups": groups}
+
     @staticmethod
     def _sample_index(data, device):
         import torch
@@ -419,6 +434,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
                 optimizer=optimizer,
                 lr=self.learning_rate,
                 optimizer__weight_decay=self.weight_decay,
+                **self._trunk_param_groups(),
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 train_split=None,

@@ -1,0 +1,78 @@
+"""Which rows are the target and which the sources, from the task convention."""
+
+import numpy as np
+
+from .._tasks import check_fit_data
+
+__all__ = ["SourceTarget", "split_source_target"]
+
+
+class SourceTarget:
+    """Source and target rows of validated multi-task data."""
+
+    def __init__(self, data, target_position):
+        self.target_position = target_position
+        X_rows = data.X_rows
+        is_target = data.task_index == target_position
+        weights = (
+            np.ones(data.n_rows) if data.sample_weight is None else data.sample_weight
+        )
+        self.X_source, self.X_target = X_rows[~is_target], X_rows[is_target]
+        self.y_source, self.y_target = data.y[~is_target], data.y[is_target]
+        self.w_source, self.w_target = weights[~is_target], weights[is_target]
+        self.source_task_index = data.task_index[~is_target]
+
+    @property
+    def has_source(self):
+        return self.X_source.shape[0] > 0
+
+    def stacked(self):
+        """(X, y, weights, is_source) of sources then target."""
+        return (
+            np.vstack([self.X_source, self.X_target]),
+            np.concatenate([self.y_source, self.y_target]),
+            np.concatenate([self.w_source, self.w_target]),
+            np.r_[
+                np.ones(len(self.y_source), bool), np.zeros(len(self.y_target), bool)
+            ],
+        )
+
+
+def target_position(tasks, target, n_tasks):
+    """Position of the ``target`` label in the fitted tasks, with clear errors."""
+    if target is None:
+        if n_tasks == 1:
+            return 0
+        raise ValueError(
+            f"The data has {n_tasks} tasks; set target to the task to serve "
+            f"(one of {tasks.tolist()[:8]}); the other tasks are the sources."
+        )
+    matches = np.flatnonzero(tasks == target) if len(tasks) else []
+    if len(matches) == 0:
+        raise ValueError(
+            f"target={target!r} is not among the tasks of the data: "
+            f"{tasks.tolist()[:8]}{' ...' if len(tasks) > 8 else ''}."
+        )
+    return int(matches[0])
+
+
+def split_source_target(estimator, X, y, task_ids, sample_weight, *, classifier):
+    """Validate through the task convention and split target rows from sources."""
+    data = check_fit_data(
+        estimator,
+        X,
+        y,
+        task_ids,
+        sample_weight,
+        classifier=classifier,
+        min_samples_per_task=1,
+        per_task_classes=False,
+    )
+    position = target_position(estimator.tasks_, estimator.target, data.n_tasks)
+    n_target = int(np.sum(data.task_index == position))
+    if n_target < 2:
+        raise ValueError(
+            f"Target task {estimator.tasks_.tolist()[position]!r} has {n_target} "
+            "sample(s); at least 2 labelled target samples are required."
+        )
+    return data, SourceTarget(data, position)

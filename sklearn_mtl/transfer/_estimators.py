@@ -1,0 +1,635 @@
+"""TransferRegressor and TransferClassifier: use sources to learn a target task."""
+
+import copy
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.special
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
+from .._tasks import check_predict_data
+from ._domains import split_source_target
+from ._instance import fit_tradaboost, fit_two_stage_tradaboost_r2, kmm_weights
+from ._transformers import CORAL, FeatureAugmentation
+
+__all__ = ["TransferRegressor", "TransferClassifier"]
+
+METHODS = (
+    "target_only",
+    "source_only",
+    "pooled",
+    "parameter",
+    "finetune",
+    "warm_start",
+    "augment",
+    "coral",
+    "kmm",
+    "tradaboost",
+)
+_NEEDS_SOURCE_DATA = {"pooled", "augment", "coral", "kmm", "tradaboost"}
+_DEFAULT_CANDIDATES = (
+    "target_only",
+    "source_only",
+    "pooled",
+    "parameter",
+    "augment",
+    "coral",
+    "kmm",
+)
+
+
+class _WithTransform:
+    """Predict through a fitted transformer (target rows: no task labels)."""
+
+    def __init__(self, transformer, model):
+        self.transformer, self.model = transformer, model
+        self.classes_ = getattr(model, "classes_", None)
+
+    def predict(self, X):
+        return self.model.predict(self.transformer.transform(X))
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(self.transformer.transform(X))
+
+
+class _LinearToward:
+    """A linear model fitted by ``_ParameterTransfer``."""
+
+    def __init__(self, coef, intercept, classes=None):
+        self.coef_, self.intercept_, self.classes_ = coef, intercept, classes
+
+    def decision_function(self, X):
+        scores = X @ self.coef_.T + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        scores = self.decision_function(X)
+        if self.classes_ is None:
+            return scores
+        return self.classes_[
+            (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(1)
+        ]
+
+    def predict_proba(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = 1 / (1 + np.exp(-scores))
+            return np.column_stack([1 - positive, positive])
+        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _source_coefficients(model, n_features, classifier, classes):
+    coef = getattr(model, "coef_", None)
+    if coef is None:
+        raise ValueError(
+            "method='parameter' needs a linear source model with coef_; "
+            f"{type(model).__name__} has none."
+        )
+    coef = np.atleast_2d(np.asarray(coef, dtype=float))
+    if coef.shape[-1] != n_features:
+        raise ValueError(
+            f"The source model has {coef.shape[-1]} coefficients per output but the "
+            f"target data has {n_features} features."
+        )
+    if classifier:
+        source_classes = np.asarray(model.classes_)
+        if not np.array_equal(source_classes, classes):
+            raise ValueError(
+                f"method='parameter' needs the source model's classes "
+                f"{source_classes.tolist()} to equal the target's {classes.tolist()}."
+            )
+    return coef
+
+
+def fit_parameter_transfer(X, y, weights, source_coef, alpha, classes=None):
+    """Target linear model pulled toward the source coefficients.
+
+    Regression minimizes ``(1/2) sum_i s_i (y_i - x_i w - b)^2 + (alpha/2)
+    ||w - w_src||^2``: ``w = w_src + ridge(alpha)`` fitted on the residual
+    ``y - X w_src`` (closed form). Classification minimizes the weighted
+    logistic loss plus the same penalty (L-BFGS with exact gradients); the
+    intercept is never penalized.
+    """
+    if classes is None:
+        residual = y - X @ source_coef[0]
+        ridge = Ridge(alpha=alpha).fit(X, residual, sample_weight=weights)
+        return _LinearToward(
+            (source_coef[0] + ridge.coef_)[None], np.atleast_1d(ridge.intercept_)
+        )
+    n_features = X.shape[1]
+    binary = len(classes) == 2
+    n_outputs = 1 if binary else len(classes)
+    index = np.searchsorted(classes, y)
+    onehot = np.eye(len(classes))[index]
+    sign = np.where(index == 1, 1.0, -1.0)
+    scale = weights.sum()
+
+    def value_grad(theta):
+        coef = theta[: n_features * n_outputs].reshape(n_outputs, n_features)
+        intercept = theta[n_features * n_outputs :]
+        scores = X @ coef.T + intercept
+        diff = coef - source_coef
+        penalty = 0.5 * alpha * np.sum(diff**2)
+        if binary:
+            margin = sign * scores[:, 0]
+            loss = weights @ np.logaddexp(0, -margin)
+            d_scores = (-sign * weights / (1 + np.exp(margin)))[:, None]
+        else:
+            log_norm = scipy.special.logsumexp(scores, axis=1)
+            loss = weights @ (log_norm - np.sum(onehot * scores, axis=1))
+            d_scores = (np.exp(scores - log_norm[:, None]) - onehot) * weights[:, None]
+        grad_coef = d_scores.T @ X + alpha * diff
+        grad = np.concatenate([grad_coef.ravel(), d_scores.sum(axis=0)])
+        return (loss + penalty) / scale, grad / scale
+
+    start = np.concatenate([source_coef.ravel(), np.zeros(n_outputs)])
+    result = scipy.optimize.minimize(
+        value_grad,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-14},
+    )
+    coef = result.x[: n_features * n_outputs].reshape(n_outputs, n_features)
+    return _LinearToward(coef, result.x[n_features * n_outputs :], classes)
+
+
+class _TransferModel(BaseEstimator):
+    _parameter_constraints = {
+        "estimator": [None, HasMethods(["fit", "predict"])],
+        "method": [StrOptions({"auto", *METHODS})],
+        "target": "no_validation",
+        "source_estimator": [None, HasMethods(["predict"])],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "freeze_trunk": ["boolean"],
+        "trunk_learning_rate": [None, Interval(Real, 0, None, closed="left")],
+        "candidates": [None, list, tuple],
+        "cv_folds": [Interval(Integral, 2, None, closed="left")],
+        "task_column": [None, Integral, str],
+        "random_state": ["random_state"],
+    }
+    _classifier = False
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        method="auto",
+        target=None,
+        source_estimator=None,
+        alpha=1.0,
+        n_estimators=10,
+        freeze_trunk=False,
+        trunk_learning_rate=None,
+        candidates=None,
+        cv_folds=3,
+        task_column=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.target = target
+        self.source_estimator = source_estimator
+        self.alpha = alpha
+        self.n_estimators = n_estimators
+        self.freeze_trunk = freeze_trunk
+        self.trunk_learning_rate = trunk_learning_rate
+        self.candidates = candidates
+        self.cv_folds = cv_folds
+        self.task_column = task_column
+        self.random_state = random_state
+
+    def _base_estimator(self):
+        if self.estimator is not None:
+            return self.estimator
+        return LogisticRegression() if self._classifier else Ridge()
+
+    # -- the source ------------------------------------------------------------
+    def _check_source_estimator(self, n_features):
+        model = self.source_estimator
+        if model is None:
+            return None
+        check_is_fitted(model)
+        expected = getattr(model, "n_features_in_", n_features)
+        if expected != n_features:
+            raise ValueError(
+                f"source_estimator was fitted on {expected} features but the target "
+                f"data has {n_features}; source and target need the same features."
+            )
+        return model
+
+    def _available(self, split):
+        has_data, has_model = split.has_source, self.source_estimator is not None
+        available = ["target_only"]
+        if has_data or has_model:
+            available += ["source_only", "parameter", "finetune", "warm_start"]
+        if has_data:
+            available += sorted(_NEEDS_SOURCE_DATA)
+        return available
+
+    def _source_model(self, split):
+        if self.source_estimator is not None:
+            return self.source_estimator
+        return _fit(
+            clone(self._base_estimator()),
+            split.X_source,
+            split.y_source,
+            split.w_source,
+        )
+
+    # -- the methods -----------------------------------------------------------
+    def _fit_method(self, method, split):
+        estimator = self._base_estimator()
+        Xt, yt, wt = split.X_target, split.y_target, split.w_target
+        if method == "target_only":
+            return _fit(clone(estimator), Xt, yt, wt)
+        if method == "source_only":
+            return self._source_model(split)
+        if method == "parameter":
+            return self._fit_parameter(split)
+        if method == "finetune":
+            return self._fit_finetune(split)
+        if method == "warm_start":
+            return self._fit_warm_start(split)
+        X, y, w, is_source = split.stacked()
+        if method == "pooled":
+            return _fit(clone(estimator), X, y, w)
+        domains = np.where(is_source, "source", "target")
+        if method == "augment":
+            augment = FeatureAugmentation(target="target").fit(X, task_ids=domains)
+            model = _fit(clone(estimator), augment.transform(X, task_ids=domains), y, w)
+            return _WithTransform(augment, model)
+        if method == "coral":
+            coral = CORAL(target="target").fit(X, task_ids=domains)
+            return _fit(clone(estimator), coral.transform(X, task_ids=domains), y, w)
+        if method == "kmm":
+            _require_weights(estimator, method)
+            beta = kmm_weights(split.X_source, Xt)
+            return _fit(
+                clone(estimator), X, y, np.concatenate([beta * split.w_source, wt])
+            )
+        _require_weights(estimator, method)  # tradaboost
+        if self._classifier:
+            model, _ = fit_tradaboost(
+                estimator, X, y, w, is_source, np.unique(y), self.n_estimators
+            )
+            return model
+        return fit_two_stage_tradaboost_r2(
+            estimator,
+            X,
+            y,
+            w,
+            is_source,
+            n_steps=self.n_estimators,
+            n_estimators=self.n_estimators,
+            cv=self.cv_folds,
+            random_state=self.random_state,
+        )
+
+    def _fit_parameter(self, split):
+        n_features = split.X_target.shape[1]
+        classes = np.unique(split.y_target) if self._classifier else None
+        source = self._source_model(split)
+        coef = _source_coefficients(source, n_features, self._classifier, classes)
+        return fit_parameter_transfer(
+            split.X_target, split.y_target, split.w_target, coef, self.alpha, classes
+        )
+
+    def _fit_finetune(self, split):
+        from ..neural import MultiTaskClassifier, MultiTaskRegressor
+
+        estimator = self._base_estimator()
+        if not isinstance(estimator, (MultiTaskClassifier, MultiTaskRegressor)):
+            raise ValueError(
+                "method='finetune' needs estimator to be a MultiTaskRegressor or "
+                f"MultiTaskClassifier, got {type(estimator).__name__}."
+            )
+        if self.source_estimator is not None:
+            source = self.source_estimator
+        else:
+            source = clone(estimator).fit(
+                split.X_source,
+                split.y_source,
+                task_ids=split.source_task_index,
+                sample_weight=split.w_source,
+            )
+        network = source.net_.module_.network
+        if not hasattr(network, "trunk"):
+            raise ValueError("method='finetune' transfers a hard-sharing trunk.")
+        trunk = copy.deepcopy(network.trunk).cpu()
+        for parameter in trunk.parameters():
+            parameter.requires_grad_(not self.freeze_trunk)
+        params = {
+            k: v
+            for k, v in estimator.get_params().items()
+            if not k.startswith("trunk__")
+        }
+        params.update(trunk=trunk, trunk_learning_rate=self.trunk_learning_rate)
+        target = type(estimator)(**params)
+        return target.fit(split.X_target, split.y_target, sample_weight=split.w_target)
+
+    def _fit_warm_start(self, split):
+        estimator = clone(self._base_estimator())
+        if "warm_start" in estimator.get_params():
+            estimator.set_params(warm_start=True)
+            _fit(estimator, split.X_source, split.y_source, split.w_source)
+            return _fit(estimator, split.X_target, split.y_target, split.w_target)
+        if "coef_init" in inspect.signature(estimator.fit).parameters:
+            source = self._source_model(split)
+            return estimator.fit(
+                split.X_target,
+                split.y_target,
+                coef_init=source.coef_,
+                intercept_init=source.intercept_,
+            )
+        raise ValueError(
+            f"method='warm_start' needs an estimator with a warm_start parameter or a "
+            f"coef_init fit argument; {type(estimator).__name__} has neither."
+        )
+
+    # -- choosing --------------------------------------------------------------
+    def _cv_score(self, method, split):
+        n_target = len(split.y_target)
+        n_splits = min(self.cv_folds, n_target)
+        if self._classifier:
+            smallest = np.unique(split.y_target, return_counts=True)[1].min()
+            splitter = (
+                StratifiedKFold(min(n_splits, smallest), shuffle=True, random_state=0)
+                if smallest >= 2
+                else KFold(n_splits, shuffle=True, random_state=0)
+            )
+        else:
+            splitter = KFold(n_splits, shuffle=True, random_state=0)
+        scores = []
+        for train, test in splitter.split(split.X_target, split.y_target):
+            fold = copy.copy(split)
+            fold.X_target, fold.y_target = split.X_target[train], split.y_target[train]
+            fold.w_target = split.w_target[train]
+            try:
+                model = self._fit_method(method, fold)
+                prediction = model.predict(split.X_target[test])
+            except ValueError:  # e.g. a fold with one class left
+                return np.nan, np.nan
+            truth = split.y_target[test]
+            scores.append(
+                accuracy_score(truth, prediction)
+                if self._classifier
+                else -mean_squared_error(truth, prediction)
+            )
+        return float(np.mean(scores)), float(np.std(scores))
+
+    def _choose(self, split):
+        available = self._available(split)
+        candidates = (
+            self.candidates if self.candidates is not None else _DEFAULT_CANDIDATES
+        )
+        unknown = [c for c in candidates if c not in METHODS]
+        if unknown:
+            raise ValueError(
+                f"candidates has unknown methods {unknown}; known: {METHODS}."
+            )
+        candidates = [c for c in candidates if c in available]
+        self.cv_results_ = {m: self._cv_score(m, split) for m in candidates}
+        finite = {m: s for m, s in self.cv_results_.items() if np.isfinite(s[0])}
+        return max(finite, key=lambda m: finite[m][0]) if finite else "target_only"
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit the target model using the sources.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows, and source rows when ``task_ids`` name several tasks.
+        y : array-like of shape (n_samples,)
+            Targets.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row; ``target`` names the target, every other task is
+            a source. None: all rows are the target (sources then come from
+            ``source_estimator``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+        """
+        data, split = split_source_target(
+            self, X, y, task_ids, sample_weight, classifier=self._classifier
+        )
+        self._check_source_estimator(split.X_target.shape[1])
+        available = self._available(split)
+        if self.method == "auto":
+            method = self._choose(split) if len(available) > 1 else "target_only"
+        else:
+            method = self.method
+            if method not in available:
+                raise ValueError(
+                    f"method={method!r} needs source data: pass the sources with "
+                    "task_ids and target=<the target task>."
+                    if method in _NEEDS_SOURCE_DATA or self.source_estimator is not None
+                    else f"method={method!r} needs a source: source data (task_ids "
+                    "and target) or a fitted source_estimator."
+                )
+        self.method_ = method
+        self.target_ = self.tasks_[split.target_position]
+        self.estimator_ = self._fit_method(method, split)
+        if self._classifier:
+            self.classes_ = np.asarray(self.estimator_.classes_)
+        return self
+
+    def _target_X(self, X):
+        check_is_fitted(self, "estimator_")
+        target = int(np.flatnonzero(self.tasks_ == self.target_)[0])
+        return check_predict_data(self, X, default_task=target).X
+
+    def predict(self, X, task_ids=None):
+        """Predict the target task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (of the target task).
+        task_ids : ignored
+            Accepted for the package's convention (and metadata routing);
+            predictions always serve the target.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._target_X(X)
+        return np.asarray(self.estimator_.predict(X))
+
+
+def _fit(estimator, X, y, weights):
+    if weights is not None and has_fit_parameter(estimator, "sample_weight"):
+        return estimator.fit(X, y, sample_weight=weights)
+    return estimator.fit(X, y)
+
+
+def _require_weights(estimator, method):
+    if not has_fit_parameter(estimator, "sample_weight"):
+        raise ValueError(
+            f"method={method!r} reweights samples, but {type(estimator).__name__} does "
+            "not accept sample_weight in fit."
+        )
+
+
+_DOC = """
+    Two ways to give the source: (1) data — ``fit(X, y, task_ids=...)`` with
+    ``target`` naming the target task, every other task a source (several
+    sources work); (2) a model already fitted on the source —
+    ``source_estimator`` (wrap it in ``sklearn.frozen.FrozenEstimator`` to
+    keep it from being refitted), then ``fit(X_target, y_target)``.
+    ``predict`` serves the target.
+
+    Methods (``method``, grid-searchable):
+
+    - "target_only": ``estimator`` on the target alone (the baseline);
+    - "source_only": the source model applied to the target;
+    - "pooled": ``estimator`` on sources and target together;
+    - "parameter": a linear model regularized toward the source model's
+      coefficients, penalty ``(alpha/2) ||w - w_source||^2`` (squared loss in
+      closed form, logistic loss by L-BFGS; intercept unpenalized). The
+      source model is ``source_estimator``, else ``estimator`` (which must
+      then be linear) fitted on the source data, as for "source_only";
+    - "finetune": a :class:`~sklearn_mtl.MultiTask{kind}` ``estimator`` trained
+      on the sources, its trunk copied into a fresh network trained on the
+      target (``freeze_trunk``, ``trunk_learning_rate``);
+    - "warm_start": ``estimator`` fitted on the source, then refitted on the
+      target from there (``warm_start=True`` or ``coef_init``);
+    - "augment": feature augmentation (Daumé 2007), then ``estimator``;
+    - "coral": CORAL alignment of the sources to the target, then ``estimator``;
+    - "kmm": sources reweighted by kernel mean matching, then ``estimator``;
+    - "tradaboost": {boosting};
+    - "auto" (default): each of ``candidates`` (default: target_only,
+      source_only, pooled, parameter, augment, coral, kmm — those the given
+      source allows) scored by ``cv_folds``-fold cross-validation on the target rows
+      (sources always in training; {metric}), the best refitted. ``method_``
+      and ``cv_results_`` tell what was chosen and why, so a source that does
+      not help shows as "target_only" winning.
+
+    Parameters
+    ----------
+    estimator : estimator, default=None
+        Base model of the methods that need one (default {default}).
+    method : str, default="auto"
+        See above.
+    target : object, default=None
+        Label of the target task (None: the only task).
+    source_estimator : fitted estimator, default=None
+        A model fitted on the source, for "source_only", "parameter" (linear)
+        and "finetune" (multi-task network).
+    alpha : float, default=1.0
+        Strength of the pull toward the source coefficients ("parameter").
+    n_estimators : int, default=10
+        Boosting rounds ("tradaboost"{steps}).
+    freeze_trunk : bool, default=False
+        "finetune": keep the copied trunk fixed, train only the head.
+    trunk_learning_rate : float, default=None
+        "finetune": the trunk's learning rate (None: the estimator's).
+    candidates : list of str, default=None
+        Methods "auto" compares.
+    cv_folds : int, default=3
+        Folds of the target rows for "auto" (and the two-stage TrAdaBoost.R2).
+    task_column : int or str, default=None
+        Column of ``X`` holding the task label.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the fold shuffling of the two-stage TrAdaBoost.R2.
+
+    Attributes
+    ----------
+    method_ : str
+        The method used (the one chosen by "auto").
+    cv_results_ : dict
+        "auto" only: method -> (mean, std) of the cross-validated score.
+    estimator_ : object
+        The fitted target model.
+    target_ : object
+        The target task label.
+    tasks_ : ndarray
+        Task labels seen in fit.
+    n_features_in_ : int
+        Number of columns of ``X`` in fit."""
+
+
+class TransferRegressor(MultiTaskRegressorMixin, _TransferModel):
+    __doc__ = f"""Regression on a target task using source tasks or a source model.
+{
+        _DOC.format(
+            kind="Regressor",
+            boosting="two-stage TrAdaBoost.R2 (Pardoe & Stone, 2010)",
+            metric="mean squared error",
+            default="Ridge()",
+            steps=" stages and rounds",
+        )
+    }
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl.transfer import TransferRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(110, 3))
+    >>> domain = np.r_[np.zeros(100), np.ones(10)]
+    >>> y = X @ [1.0, 2.0, -1.0] + 0.3 * domain * X[:, 0] + 0.1 * rng.normal(size=110)
+    >>> model = TransferRegressor(method="parameter", target=1.0)
+    >>> model.fit(X, y, task_ids=domain).predict(X[:2]).shape
+    (2,)
+    """
+
+
+class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
+    __doc__ = f"""Classification of a target task using source tasks or a source model.
+{
+        _DOC.format(
+            kind="Classifier",
+            boosting="TrAdaBoost (Dai et al., 2007)",
+            metric="accuracy",
+            default="LogisticRegression()",
+            steps="",
+        )
+    }
+    classes_ : ndarray
+        Class labels of the fitted target model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl.transfer import TransferClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(120, 2))
+    >>> domain = np.repeat(["source", "target"], [100, 20])
+    >>> y = (X[:, 0] + 0.2 * X[:, 1] > 0).astype(int)
+    >>> model = TransferClassifier(target="target").fit(X, y, task_ids=domain)
+    >>> model.method_ in model.cv_results_
+    True
+    """
+
+    _classifier = True
+
+    def predict_proba(self, X, task_ids=None):
+        """Class probabilities for the target task, columns as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        task_ids : ignored
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._target_X(X)
+        return np.asarray(self.estimator_.predict_proba(X))

@@ -1,0 +1,236 @@
+"""Instance-based transfer: source samples reweighted by relevance to the target."""
+
+import numpy as np
+import scipy.optimize
+from sklearn.base import clone
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.model_selection import KFold
+
+__all__ = [
+    "kmm_weights",
+    "tradaboost_update",
+    "TrAdaBoostModel",
+    "fit_tradaboost",
+    "fit_two_stage_tradaboost_r2",
+]
+
+
+def kmm_weights(X_source, X_target, *, gamma=None, bound=1000.0, epsilon=None):
+    """Kernel mean matching (Huang et al., 2007): weights ``beta`` of the sources.
+
+    Minimizes ``||mean_s(beta_i phi(x_i)) - mean_t(phi(x_j))||^2`` in the RBF
+    feature space, i.e. ``(1/2) beta^T K beta - kappa^T beta`` with
+    ``kappa_i = (n_s / n_t) sum_j k(x_i, x_j^t)``, subject to
+    ``0 <= beta <= bound`` and ``|sum(beta) - n_s| <= n_s * epsilon``.
+    Solved by L-BFGS-B on the box, the sum band enforced by a squared-hinge
+    penalty, then projected onto the band by rescaling. ``gamma`` defaults to
+    ``1 / (n_features * var(X))``.
+
+    Returns
+    -------
+    beta : ndarray of shape (n_source,)
+    """
+    n_source, n_target = len(X_source), len(X_target)
+    if gamma is None:
+        spread = np.vstack([X_source, X_target]).var()
+        gamma = 1.0 / (X_source.shape[1] * spread) if spread > 0 else 1.0
+    if epsilon is None:
+        epsilon = (np.sqrt(n_source) - 1) / np.sqrt(n_source)
+    K = rbf_kernel(X_source, X_source, gamma=gamma) + 1e-8 * np.eye(n_source)
+    kappa = (n_source / n_target) * rbf_kernel(X_source, X_target, gamma=gamma).sum(
+        axis=1
+    )
+
+    low, high = n_source * (1 - epsilon), n_source * (1 + epsilon)
+    stiffness = 10.0 * n_source  # the band binds as firmly as the data term
+
+    def objective(beta):
+        K_beta = K @ beta
+        total = beta.sum()
+        outside = max(total - high, 0.0) - max(low - total, 0.0)
+        value = (
+            0.5 * beta @ K_beta - kappa @ beta + 0.5 * stiffness * outside**2 / n_source
+        )
+        return value, K_beta - kappa + stiffness * outside / n_source
+
+    result = scipy.optimize.minimize(
+        objective,
+        np.ones(n_source),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, bound)] * n_source,
+        options={"maxiter": 1000},
+    )
+    beta = np.clip(result.x, 0.0, bound)
+    total = beta.sum()
+    if total > 0 and not low <= total <= high:
+        beta *= np.clip(total, low, high) / total
+    return beta
+
+
+def tradaboost_update(weights, wrong, is_source, beta_source, beta_target):
+    """One TrAdaBoost reweighting (Dai et al., 2007).
+
+    Misclassified source samples are down-weighted by ``beta_source``
+    (``w * beta_source``); misclassified target samples up-weighted
+    (``w / beta_target``); the rest keep their weight.
+    """
+    factor = np.where(is_source, beta_source, 1.0 / beta_target)
+    return weights * np.where(wrong, factor, 1.0)
+
+
+class TrAdaBoostModel:
+    """Weighted vote of the later half of TrAdaBoost's learners."""
+
+    def __init__(self, learners, learner_weights, classes):
+        self.learners, self.learner_weights = learners, learner_weights
+        self.classes_ = classes
+
+    def predict_proba(self, X):
+        total = sum(
+            w * _proba_on(learner, X, self.classes_)
+            for learner, w in zip(self.learners, self.learner_weights)
+        )
+        return total / sum(self.learner_weights)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _proba_on(learner, X, classes):
+    out = np.zeros((len(X), len(classes)))
+    if hasattr(learner, "predict_proba"):
+        out[:, np.searchsorted(classes, learner.classes_)] = learner.predict_proba(X)
+    else:
+        out[np.arange(len(X)), np.searchsorted(classes, learner.predict(X))] = 1.0
+    return out
+
+
+def fit_tradaboost(estimator, X, y, weights, is_source, classes, n_estimators):
+    """TrAdaBoost for classification with any base learner taking sample_weight.
+
+    Returns the model voting with the learners of rounds ``ceil(N/2)..N``,
+    each weighted ``log(1 / beta_t)``, and the final sample weights.
+    """
+    n_source = is_source.sum()
+    beta_source = 1.0 / (1.0 + np.sqrt(2.0 * np.log(max(n_source, 2)) / n_estimators))
+    weights = weights / weights.sum()
+    learners, learner_weights = [], []
+    for _ in range(n_estimators):
+        probabilities = weights / weights.sum()
+        learner = clone(estimator).fit(X, y, sample_weight=probabilities * len(y))
+        wrong = learner.predict(X) != y
+        target = ~is_source
+        error = np.sum(weights[target] * wrong[target]) / weights[target].sum()
+        error = float(np.clip(error, 1e-10, 0.499))
+        beta_target = error / (1.0 - error)
+        learners.append(learner)
+        learner_weights.append(np.log(1.0 / beta_target))
+        weights = tradaboost_update(weights, wrong, is_source, beta_source, beta_target)
+    half = n_estimators // 2
+    return TrAdaBoostModel(learners[half:], learner_weights[half:], classes), weights
+
+
+class _WeightedMedianEnsemble:
+    """AdaBoost.R2's prediction: the weighted median of its learners."""
+
+    def __init__(self, learners, learner_weights):
+        self.learners, self.learner_weights = learners, np.asarray(learner_weights)
+
+    def predict(self, X):
+        predictions = np.column_stack([m.predict(X) for m in self.learners])
+        order = np.argsort(predictions, axis=1)
+        cumulative = np.cumsum(self.learner_weights[order], axis=1)
+        median = np.argmax(cumulative >= 0.5 * cumulative[:, -1:], axis=1)
+        return predictions[np.arange(len(X)), order[np.arange(len(X)), median]]
+
+
+def _adaboost_r2_frozen_source(estimator, X, y, weights, is_source, n_estimators):
+    """AdaBoost.R2 (Drucker, 1997) in which only target weights change (R2')."""
+    weights = weights.copy()
+    learners, learner_weights = [], []
+    for _ in range(n_estimators):
+        learner = clone(estimator).fit(X, y, sample_weight=weights / weights.mean())
+        errors = np.abs(learner.predict(X) - y)
+        errors = errors / errors.max() if errors.max() > 0 else errors
+        p = weights / weights.sum()
+        loss = float(np.clip(np.sum(p * errors), 1e-10, None))
+        learners.append(learner)
+        if loss >= 0.5:
+            learner_weights.append(1e-10)
+            break
+        beta = loss / (1.0 - loss)
+        learner_weights.append(np.log(1.0 / beta))
+        weights = np.where(is_source, weights, weights * beta ** (1.0 - errors))
+    return _WeightedMedianEnsemble(learners, learner_weights)
+
+
+def fit_two_stage_tradaboost_r2(
+    estimator, X, y, weights, is_source, *, n_steps, n_estimators, cv, random_state
+):
+    """Two-stage TrAdaBoost.R2 (Pardoe & Stone, 2010).
+
+    Stage 1 moves weight from the sources to the target step by step: source
+    weights become ``w_i * beta^e_i`` (``e_i`` the source sample's adjusted
+    error), ``beta`` found by root finding so that the target holds
+    ``m/(n+m) + s/(S-1) (1 - m/(n+m))`` of the total at step s. At every
+    step stage 2 (AdaBoost.R2 with frozen source weights) is scored by
+    ``cv``-fold cross-validation on the target; the best step's model is
+    refit on all data.
+    """
+    weights = weights / weights.sum()
+    n, m = is_source.sum(), (~is_source).sum()
+    target_rows = np.flatnonzero(~is_source)
+    folds = list(
+        KFold(min(cv, m), shuffle=True, random_state=random_state).split(target_rows)
+    )
+    best_error, best_weights = np.inf, weights
+    for step in range(n_steps):
+        errors = []
+        for _, test in folds:
+            keep = np.ones(len(y), bool)
+            keep[target_rows[test]] = False
+            model = _adaboost_r2_frozen_source(
+                estimator,
+                X[keep],
+                y[keep],
+                weights[keep],
+                is_source[keep],
+                n_estimators,
+            )
+            rows = target_rows[test]
+            errors.append(np.mean((model.predict(X[rows]) - y[rows]) ** 2))
+        if np.mean(errors) < best_error:
+            best_error, best_weights = np.mean(errors), weights.copy()
+        learner = clone(estimator).fit(X, y, sample_weight=weights / weights.mean())
+        adjusted = np.abs(learner.predict(X) - y)
+        adjusted = adjusted / adjusted.max() if adjusted.max() > 0 else adjusted
+        target_share = m / (n + m) + (step + 1) / max(n_steps - 1, 1) * (
+            1 - m / (n + m)
+        )
+        weights = _shift_to_target(
+            weights, adjusted, is_source, min(target_share, 1 - 1e-9)
+        )
+    return _adaboost_r2_frozen_source(
+        estimator, X, y, best_weights, is_source, n_estimators
+    )
+
+
+def _shift_to_target(weights, adjusted_errors, is_source, target_share):
+    """Source weights ``w * beta^e`` with beta such that the target holds its share."""
+    source, errors = weights[is_source], adjusted_errors[is_source]
+    target_total = weights[~is_source].sum()
+    wanted_source = target_total * (1 - target_share) / target_share
+
+    def excess(log_beta):
+        return np.sum(source * np.exp(log_beta * errors)) - wanted_source
+
+    if excess(0.0) <= 0:  # sources already light enough
+        log_beta = 0.0
+    elif excess(-50.0) > 0:  # even beta = e^-50 leaves too much: error-free sources
+        log_beta = -50.0
+    else:
+        log_beta = scipy.optimize.brentq(excess, -50.0, 0.0, xtol=1e-10)
+    shifted = weights.copy()
+    shifted[is_source] = source * np.exp(log_beta * errors)
+    return shifted / shifted.sum()

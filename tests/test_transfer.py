@@ -1,0 +1,224 @@
+"""Transfer estimators: defining properties, the two source forms, errors."""
+
+import numpy as np
+import pytest
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, Ridge, SGDRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from sklearn_mtl import TransferClassifier, TransferRegressor
+from sklearn_mtl.transfer import (
+    CORAL,
+    FeatureAugmentation,
+    SharedRepresentation,
+    kmm_weights,
+)
+from sklearn_mtl.transfer._instance import tradaboost_update
+
+
+@pytest.fixture
+def shifted():
+    """A large source and a small target whose model differs a little."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(215, 4))
+    domain = np.repeat(["source", "target"], [200, 15])
+    coef = np.where(
+        domain[:, None] == "source", [1.0, 2.0, -1.0, 0.5], [1.3, 2.0, -1.0, 0.2]
+    )
+    y = np.sum(X * coef, axis=1) + 0.3 * rng.normal(size=215)
+    return X, y, domain
+
+
+def test_parameter_transfer_limits(shifted):
+    X, y, domain = shifted
+    target = domain == "target"
+    tiny = TransferRegressor(method="parameter", target="target", alpha=1e-8)
+    tiny.fit(X, y, task_ids=domain)
+    ols = Ridge(alpha=1e-8).fit(X[target], y[target])
+    np.testing.assert_allclose(tiny.estimator_.coef_[0], ols.coef_, rtol=1e-5)
+
+    source = Ridge(alpha=1.0).fit(X[~target], y[~target])
+    huge = TransferRegressor(method="parameter", target="target", alpha=1e10)
+    huge.fit(X, y, task_ids=domain)
+    np.testing.assert_allclose(huge.estimator_.coef_[0], source.coef_, atol=1e-6)
+    # The intercept is refitted on the target (not penalized).
+    residual = y[target] - X[target] @ source.coef_
+    assert huge.estimator_.intercept_[0] == pytest.approx(residual.mean(), abs=1e-6)
+
+
+def test_parameter_transfer_objective_is_as_documented(shifted):
+    X, y, domain = shifted
+    target = domain == "target"
+    source = FrozenEstimator(Ridge().fit(X[~target], y[~target]))
+    model = TransferRegressor(method="parameter", source_estimator=source, alpha=3.0)
+    model.fit(X[target], y[target])
+    w, b = model.estimator_.coef_[0], model.estimator_.intercept_[0]
+    residual = y[target] - X[target] @ w - b
+    # Stationarity of (1/2)||residual||^2 + (3/2)||w - w_src||^2 in w and b.
+    grad_w = -X[target].T @ residual + 3.0 * (w - source.coef_)
+    np.testing.assert_allclose(grad_w, 0.0, atol=1e-8)
+    assert abs(residual.sum()) < 1e-8
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_parameter_transfer_limits(n_classes):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3))
+    y = np.digitize(X[:, 0] + 0.3 * rng.normal(size=300), [-0.5, 0.5][: n_classes - 1])
+    source = LogisticRegression(C=1.0).fit(X[:250], y[:250])
+    huge = TransferClassifier(method="parameter", source_estimator=source, alpha=1e9)
+    huge.fit(X[250:], y[250:])
+    np.testing.assert_allclose(huge.estimator_.coef_, source.coef_, atol=1e-5)
+    free = TransferClassifier(method="parameter", source_estimator=source, alpha=0.5)
+    free.fit(X[250:], y[250:])
+    reference = LogisticRegression(C=2.0, tol=1e-12, max_iter=5000).fit(
+        X[250:], y[250:]
+    )
+    # With alpha small relative to the data the fit approaches the target-only one;
+    # at equal alpha the two differ only by the penalty's centre.
+    assert np.linalg.norm(free.estimator_.coef_ - source.coef_) > 0.01
+    assert free.predict_proba(X[250:]).shape == (50, n_classes)
+    assert reference.score(X[250:], y[250:]) > 0.6
+
+
+def test_feature_augmentation_by_hand():
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    augment = FeatureAugmentation(target="t").fit(X, task_ids=["s", "t", "s2"])
+    np.testing.assert_array_equal(
+        augment.transform(X, task_ids=["s", "t", "s2"]),
+        [[1, 2, 1, 2, 0, 0], [3, 4, 0, 0, 3, 4], [5, 6, 5, 6, 0, 0]],
+    )
+    # Without task labels every row is a target row (prediction time).
+    np.testing.assert_array_equal(augment.transform(X[:1]), [[1, 2, 0, 0, 1, 2]])
+    with pytest.raises(ValueError, match="needs task_ids in fit"):
+        FeatureAugmentation(target="t").fit(X)
+
+
+def test_coral_matches_target_covariance():
+    rng = np.random.RandomState(0)
+    source = rng.normal(size=(300, 3)) @ [[2, 0, 0], [1, 1, 0], [0, 0, 0.5]]
+    target = rng.normal(size=(100, 3)) @ [[0.5, 0.2, 0], [0, 1, 0], [0.3, 0, 2]] + 4
+    X = np.vstack([source, target])
+    domains = np.repeat(["s", "t"], [300, 100])
+    coral = CORAL(target="t", regularization=0.0).fit(X, task_ids=domains)
+    aligned = coral.transform(source, task_ids=np.repeat("s", 300))
+    np.testing.assert_allclose(np.cov(aligned.T), np.cov(target.T), atol=1e-8)
+    np.testing.assert_allclose(aligned.mean(axis=0), target.mean(axis=0), atol=1e-8)
+    np.testing.assert_array_equal(coral.transform(target), target)
+
+
+def test_kmm_weights_move_the_source_mean_to_the_target():
+    rng = np.random.RandomState(0)
+    source, target = rng.normal(size=(300, 2)), rng.normal(loc=1.0, size=(60, 2))
+    beta = kmm_weights(source, target)
+    assert np.all(beta >= 0) and beta.sum() == pytest.approx(300, rel=0.1)
+    weighted_mean = beta @ source / beta.sum()
+    assert np.linalg.norm(weighted_mean - target.mean(axis=0)) < 0.5 * np.linalg.norm(
+        source.mean(axis=0) - target.mean(axis=0)
+    )
+
+
+def test_tradaboost_reweighting_by_hand():
+    weights = np.array([0.2, 0.2, 0.3, 0.3])
+    wrong = np.array([True, False, True, False])
+    is_source = np.array([True, True, False, False])
+    updated = tradaboost_update(
+        weights, wrong, is_source, beta_source=0.5, beta_target=0.25
+    )
+    np.testing.assert_allclose(updated, [0.1, 0.2, 1.2, 0.3])
+
+
+def test_tradaboost_runs_for_both_tasks(shifted):
+    X, y, domain = shifted
+    model = TransferClassifier(
+        DecisionTreeClassifier(max_depth=2), method="tradaboost", target="target"
+    ).fit(X, y > 0, task_ids=domain)
+    assert model.predict_proba(X[:3]).shape == (3, 2)
+    regressor = TransferRegressor(
+        method="tradaboost", target="target", n_estimators=4, random_state=0
+    ).fit(X, y, task_ids=domain)
+    assert regressor.score(X[domain == "target"], y[domain == "target"]) > 0.5
+
+
+def test_auto_reports_its_choice_and_can_refuse_the_source(shifted):
+    X, y, domain = shifted
+    model = TransferRegressor(target="target").fit(X, y, task_ids=domain)
+    assert model.method_ in model.cv_results_
+    assert set(model.cv_results_) >= {"target_only", "parameter", "pooled"}
+    # A source with an unrelated model must lose to target-only training.
+    rng = np.random.RandomState(1)
+    y_bad = y.copy()
+    y_bad[domain == "source"] = rng.normal(scale=5, size=200)
+    bad = TransferRegressor(
+        target="target", candidates=["target_only", "source_only", "pooled"]
+    )
+    assert bad.fit(X, y_bad, task_ids=domain).method_ == "target_only"
+
+
+def test_warm_start_and_finetune(shifted):
+    X, y, domain = shifted
+    sgd = TransferRegressor(
+        SGDRegressor(max_iter=5, tol=None, random_state=0),
+        method="warm_start",
+        target="target",
+    ).fit(X, y, task_ids=domain)
+    assert sgd.score(X[domain == "target"], y[domain == "target"]) > 0.8
+    pytest.importorskip("torch")
+    from sklearn_mtl import MultiTaskRegressor
+
+    network = MultiTaskRegressor(
+        hidden_layer_sizes=(16,), max_epochs=20, random_state=0
+    )
+    frozen = TransferRegressor(
+        network, method="finetune", target="target", freeze_trunk=True
+    ).fit(X, y, task_ids=domain)
+    source_net = MultiTaskRegressor(
+        hidden_layer_sizes=(16,), max_epochs=20, random_state=0
+    )
+    source_net.fit(X[domain == "source"], y[domain == "source"])
+    import torch
+
+    copied = frozen.estimator_.net_.module_.network.trunk.state_dict()
+    assert all(
+        not p.requires_grad
+        for p in frozen.estimator_.net_.module_.network.trunk.parameters()
+    )
+    original = source_net.net_.module_.network.trunk.state_dict()
+    for key in copied:  # frozen: the target network kept the source trunk
+        assert torch.allclose(copied[key], original[key])
+
+
+def test_shared_representation_in_a_pipeline(shifted):
+    pytest.importorskip("torch")
+    from sklearn_mtl import MultiTaskRegressor
+
+    X, y, domain = shifted
+    network = MultiTaskRegressor(max_epochs=10, random_state=0).fit(
+        X, y, task_ids=domain
+    )
+    pipe = make_pipeline(SharedRepresentation(network, prefit=True), Ridge())
+    pipe.fit(X[domain == "target"], y[domain == "target"])
+    assert pipe.predict(X[:3]).shape == (3,)
+
+
+def test_clear_errors(shifted):
+    X, y, domain = shifted
+    with pytest.raises(ValueError, match="target='nope' is not among the tasks"):
+        TransferRegressor(target="nope").fit(X, y, task_ids=domain)
+    with pytest.raises(ValueError, match="set target"):
+        TransferRegressor().fit(X, y, task_ids=domain)
+    few = np.r_[np.zeros(len(y) - 1), 1]
+    with pytest.raises(ValueError, match="at least 2 labelled target samples"):
+        TransferRegressor(target=1.0).fit(X, y, task_ids=few)
+    source = Ridge().fit(X[:, :3], y)
+    with pytest.raises(
+        ValueError, match="fitted on 3 features but the target data has 4"
+    ):
+        TransferRegressor(source_estimator=source).fit(X, y)
+    with pytest.raises(ValueError, match="needs source data"):
+        TransferRegressor(method="kmm", source_estimator=Ridge().fit(X, y)).fit(X, y)
+    with pytest.raises(ValueError, match="needs a source"):
+        TransferRegressor(method="parameter").fit(X, y)
+    with pytest.raises(ValueError, match="needs estimator to be a MultiTaskRegressor"):
+        TransferRegressor(method="finetune", target="target").fit(X, y, task_ids=domain)
