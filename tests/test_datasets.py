@@ -3,7 +3,9 @@ import pytest
 
 from sklearn_mtl.datasets import (
     get_data_home,
+    load_concrete,
     load_landmine,
+    load_office_caltech,
     load_school,
     make_multitask_classification,
     make_multitask_regression,
@@ -58,3 +60,20 @@ def test_load_landmine(data_home):
     assert landmine.data.shape == (14820, 9)
     assert len(np.unique(landmine.task_ids)) == 29
     assert landmine.target.sum() == 904
+
+
+def test_load_concrete(data_home):
+    concrete = load_concrete(data_home)
+    assert concrete.data.shape == (1030, 8)
+    assert concrete.feature_names[4] == "superplasticizer"
+
+
+def test_load_office_caltech(data_home):
+    office = load_office_caltech(data_home)
+    assert office.data.shape == (2533, 800)
+    assert len(office.splits) == 12
+    trial = office.splits["amazon", "webcam"][0]
+    assert len(trial["source_train"]) == 200 and len(trial["target_train"]) == 30
+    assert set(office.domain[trial["target_test"]]) == {"webcam"}
+    assert set(office.domain[trial["source_train"]]) == {"amazon"}
+    assert np.bincount(office.target[trial["target_train"]])[1:].tolist() == [3] * 10

@@ -6,7 +6,7 @@ from sklearn.utils import Bunch
 
 from ._home import dataset_folder
 
-__all__ = ["load_school", "load_landmine"]
+__all__ = ["load_school", "load_landmine", "load_concrete", "load_office_caltech"]
 
 _SCHOOL_SOURCE = (
     "the School data of Argyriou, Evgeniou & Pontil (2008): school_b.mat and "
@@ -117,3 +117,146 @@ def load_landmine(data_home=None):
         task_ids=task_ids,
         DESCR=load_landmine.__doc__,
     )
+
+
+_CONCRETE_SOURCE = (
+    "the UCI Concrete Compressive Strength data (Yeh, 1998) as a CSV with header "
+    "cement,...,age,csMPa, e.g. Concrete_Data_Yeh.csv from "
+    "https://archive.ics.uci.edu/dataset/165"
+)
+_OFFICE_SOURCE = (
+    "the Office-Caltech10 SURF features of Gong et al. (CVPR 2012), e.g. the data "
+    "folder of https://github.com/VisionLearningGroup/CORAL, and the semi-supervised "
+    "splits of https://github.com/Jiaolong/DA-SVMs (DataSplitsOfficeCaltech)"
+)
+OFFICE_DOMAINS = ("amazon", "caltech", "dslr", "webcam")
+_OFFICE_FILES = {
+    "amazon": "amazon",
+    "caltech": "Caltech10",
+    "dslr": "dslr",
+    "webcam": "webcam",
+}
+
+
+def load_concrete(data_home=None):
+    """Load the Concrete compressive strength data (1,030 mixtures, 8 features).
+
+    A single regression task, used for transfer by splitting it into domains
+    along one feature (see ``benchmarks/transfer_regression.py``).
+
+    File expected: ``<data_home>/concrete_uci/Concrete_Data_Yeh.csv``.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding a ``concrete_uci`` sub-folder.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (1030, 8), ``target`` (1030,) strength in MPa,
+        ``feature_names``, ``DESCR``.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.datasets import load_concrete
+    >>> load_concrete().data.shape  # doctest: +SKIP
+    (1030, 8)
+    """
+    folder = dataset_folder(
+        "concrete_uci", data_home, ["Concrete_Data_Yeh.csv"], _CONCRETE_SOURCE
+    )
+    with open(folder / "Concrete_Data_Yeh.csv") as handle:
+        header = handle.readline().strip().split(",")
+    values = np.loadtxt(folder / "Concrete_Data_Yeh.csv", delimiter=",", skiprows=1)
+    return Bunch(
+        data=values[:, :-1],
+        target=values[:, -1],
+        feature_names=header[:-1],
+        DESCR=load_concrete.__doc__,
+    )
+
+
+def load_office_caltech(data_home=None):
+    """Load Office-Caltech10 SURF features: 4 domains, 10 shared classes.
+
+    Domains amazon (958 images), caltech (1,123), dslr (157), webcam (295);
+    800-bin SURF bag-of-words counts; labels 1..10. Also the published
+    semi-supervised splits (20 trials per source -> target pair: 20 (amazon,
+    caltech) or 8 (dslr, webcam) labelled source images per class, 3 labelled
+    target images per class, the other target images for testing).
+
+    Files expected in ``<data_home>/office_caltech10_surf/``: the four
+    ``*_SURF_L10.mat`` and ``splits_semisup_20trials/``.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder holding an ``office_caltech10_surf`` sub-folder.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (2533, 800) raw counts, ``target`` (2533,) labels,
+        ``domain`` (2533,) domain names, and ``splits``: a dict mapping
+        ``(source, target)`` to a list of trials, each a dict of global row
+        indices ``source_train``, ``target_train``, ``target_test``.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.datasets import load_office_caltech
+    >>> office = load_office_caltech()  # doctest: +SKIP
+    >>> office.splits["amazon", "webcam"][0]["target_train"].shape  # doctest: +SKIP
+    (30,)
+    """
+    required = [f"{_OFFICE_FILES[d]}_SURF_L10.mat" for d in OFFICE_DOMAINS]
+    folder = dataset_folder(
+        "office_caltech10_surf", data_home, required, _OFFICE_SOURCE
+    )
+    features, labels, domains, offsets = [], [], [], {}
+    for name in OFFICE_DOMAINS:
+        raw = loadmat(folder / f"{_OFFICE_FILES[name]}_SURF_L10.mat")
+        offsets[name] = sum(len(f) for f in features)
+        features.append(raw["fts"].astype(np.float64))
+        labels.append(raw["labels"].ravel().astype(int))
+        domains.append(np.full(len(labels[-1]), name))
+    splits = {}
+    split_folder = folder / "splits_semisup_20trials"
+    for source in OFFICE_DOMAINS:
+        for target in OFFICE_DOMAINS:
+            path = (
+                split_folder
+                / f"SameCategory_{source}-{target}_20RandomTrials_10Categories.mat"
+            )
+            if source == target or not path.is_file():
+                continue
+            raw = loadmat(path)
+
+            trials = [
+                {
+                    "source_train": _split_rows(
+                        raw, "train", "source", i, offsets[source]
+                    ),
+                    "target_train": _split_rows(
+                        raw, "train", "target", i, offsets[target]
+                    ),
+                    "target_test": _split_rows(
+                        raw, "test", "target", i, offsets[target]
+                    ),
+                }
+                for i in range(raw["train"]["source"][0, 0].shape[1])
+            ]
+            splits[source, target] = trials
+    return Bunch(
+        data=np.vstack(features),
+        target=np.concatenate(labels),
+        domain=np.concatenate(domains),
+        splits=splits,
+        DESCR=load_office_caltech.__doc__,
+    )
+
+
+def _split_rows(raw, part, side, trial, offset):
+    # 1-based (and small unsigned) in the files: widen, then shift to global rows.
+    local = raw[part][side][0, 0][0, trial].ravel().astype(np.int64)
+    return local - 1 + offset
