@@ -344,7 +344,10 @@ class _NeuralMultiTaskModel(BaseEstimator):
         # and any input of the built-in MLP, as float32.
         integer = np.issubdtype(X.dtype, np.integer) and not isinstance(self.trunk, str)
         dtype = torch.int64 if integer else torch.float32
-        return torch.as_tensor(np.ascontiguousarray(X), dtype=dtype, device=device)
+        array = np.ascontiguousarray(X)
+        if not array.flags.writeable:  # torch cannot share read-only memory
+            array = array.copy()
+        return torch.as_tensor(array, dtype=dtype, device=device)
 
     def _trunk_param_groups(self):
         if self.trunk_learning_rate is None:
