@@ -20,6 +20,7 @@ import argparse
 import warnings
 
 import numpy as np
+import sklearn
 from _common import data_home_or_none, print_table
 from sklearn.linear_model import LogisticRegression
 
@@ -87,14 +88,18 @@ def all_source(X, y, domain):
         if make_da_pipeline is not None:
             sample_domain = np.r_[np.ones(s.sum()), -np.ones(t.sum())].astype(int)
             y_masked = np.r_[y[s], -np.ones(t.sum(), int)]
-            for name, adapter in [
-                ("CORAL (skada)", CORALAdapter()),
-                ("KMM (skada)", KMMReweightAdapter()),
-            ]:
-                pipe = make_da_pipeline(adapter, svm())
-                pipe.fit(Xst, y_masked, sample_domain=sample_domain)
-                prediction = pipe.predict(X[t], sample_domain=-np.ones(t.sum(), int))
-                scores[name] = np.mean(prediction == y[t])
+            # skada's reweighting passes sample_weight by metadata routing.
+            with sklearn.config_context(enable_metadata_routing=True):
+                for name, adapter in [
+                    ("CORAL (skada)", CORALAdapter()),
+                    ("KMM (skada)", KMMReweightAdapter()),
+                ]:
+                    classifier = svm().set_fit_request(sample_weight=True)
+                    pipe = make_da_pipeline(adapter, classifier)
+                    pipe.fit(Xst, y_masked, sample_domain=sample_domain)
+                    target_domain = -np.ones(t.sum(), int)
+                    prediction = pipe.predict(X[t], sample_domain=target_domain)
+                    scores[name] = np.mean(prediction == y[t])
         for c in columns:
             results[c].append(scores[c])
         rows.append(

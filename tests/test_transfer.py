@@ -189,6 +189,22 @@ def test_warm_start_and_finetune(shifted):
         assert torch.allclose(copied[key], original[key])
 
 
+def test_finetune_freezes_the_first_layers(shifted):
+    pytest.importorskip("torch")
+    from sklearn_mtl import MultiTaskRegressor
+
+    X, y, domain = shifted
+    network = MultiTaskRegressor(
+        hidden_layer_sizes=(16, 8), max_epochs=5, random_state=0
+    )
+    model = TransferRegressor(
+        network, method="finetune", target="target", freeze_trunk=1
+    )
+    model.fit(X, y, task_ids=domain)
+    first, second = model.estimator_.net_.module_.network.trunk.layers[::2][:2]
+    assert not first.weight.requires_grad and second.weight.requires_grad
+
+
 def test_shared_representation_in_a_pipeline(shifted):
     pytest.importorskip("torch")
     from sklearn_mtl import MultiTaskRegressor

@@ -171,7 +171,7 @@ class _TransferModel(BaseEstimator):
         "source_estimator": [None, HasMethods(["predict"])],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "freeze_trunk": ["boolean"],
+        "freeze_trunk": ["boolean", Interval(Integral, 0, None, closed="left")],
         "trunk_learning_rate": [None, Interval(Real, 0, None, closed="left")],
         "candidates": [None, list, tuple],
         "cv_folds": [Interval(Integral, 2, None, closed="left")],
@@ -327,8 +327,12 @@ class _TransferModel(BaseEstimator):
         if not hasattr(network, "trunk"):
             raise ValueError("method='finetune' transfers a hard-sharing trunk.")
         trunk = copy.deepcopy(network.trunk).cpu()
-        for parameter in trunk.parameters():
-            parameter.requires_grad_(not self.freeze_trunk)
+        for index, layer in enumerate(_parameterized_layers(trunk)):
+            frozen = self.freeze_trunk is True or (
+                self.freeze_trunk is not False and index < self.freeze_trunk
+            )
+            for parameter in layer.parameters(recurse=False):
+                parameter.requires_grad_(not frozen)
         params = {
             k: v
             for k, v in estimator.get_params().items()
@@ -472,6 +476,13 @@ class _TransferModel(BaseEstimator):
         return np.asarray(self.estimator_.predict(X))
 
 
+def _parameterized_layers(module):
+    """Sub-modules holding parameters directly, in definition order."""
+    return [
+        m for m in module.modules() if any(True for _ in m.parameters(recurse=False))
+    ]
+
+
 def _fit(estimator, X, y, weights):
     if weights is not None and has_fit_parameter(estimator, "sample_weight"):
         return estimator.fit(X, y, sample_weight=weights)
@@ -535,8 +546,9 @@ _DOC = """
         Strength of the pull toward the source coefficients ("parameter").
     n_estimators : int, default=10
         Boosting rounds ("tradaboost"{steps}).
-    freeze_trunk : bool, default=False
-        "finetune": keep the copied trunk fixed, train only the head.
+    freeze_trunk : bool or int, default=False
+        "finetune": True keeps the copied trunk fixed (only the head trains);
+        an int k freezes the trunk's first k layers that hold parameters.
     trunk_learning_rate : float, default=None
         "finetune": the trunk's learning rate (None: the estimator's).
     candidates : list of str, default=None
