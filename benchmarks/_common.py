@@ -5,6 +5,9 @@ import time
 from contextlib import contextmanager
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 
 def data_home_or_none(cli_value):
@@ -35,3 +38,12 @@ def print_table(title, header, rows):
     for row in rows:
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
     print(flush=True)
+
+
+def scaled(model, n_features):
+    """Standardize the first n_features columns; the task column (last) passes."""
+    scaler = ColumnTransformer(
+        [("features", StandardScaler(), list(range(n_features)))],
+        remainder="passthrough",
+    )
+    return make_pipeline(scaler, model)

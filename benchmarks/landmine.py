@@ -15,14 +15,11 @@ import argparse
 import warnings
 
 import numpy as np
-from _common import data_home_or_none, mean_std, print_table, timer
-from sklearn.compose import ColumnTransformer
+from _common import data_home_or_none, mean_std, print_table, scaled, timer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_mtl import GraphMultiTaskClassifier, IndependentTasks, PooledTasks
 from sklearn_mtl.datasets import load_landmine
@@ -31,14 +28,6 @@ GRAPH_GRID = {
     "graphmultitaskclassifier__alpha_graph": np.logspace(-1, 3, 5),
     "graphmultitaskclassifier__alpha_l2": np.logspace(-1, 2, 4),
 }
-
-
-def _scaled(model, n_features):
-    scaler = ColumnTransformer(
-        [("features", StandardScaler(), list(range(n_features)))],
-        remainder="passthrough",
-    )
-    return make_pipeline(scaler, model)
 
 
 def per_task_split(y, task_ids, train_fraction, rng):
@@ -81,14 +70,14 @@ def run(data_home, repeats=10, fractions=(0.2, 0.5)):
             )
             lrcv = LogisticRegressionCV(Cs=10, cv=3, scoring="roc_auc", max_iter=1000)
             candidates = {
-                "IndependentTasks(LogisticRegressionCV)": _scaled(
+                "IndependentTasks(LogisticRegressionCV)": scaled(
                     IndependentTasks(lrcv, task_column=-1), n_features
                 ),
-                "PooledTasks(LogisticRegressionCV)": _scaled(
+                "PooledTasks(LogisticRegressionCV)": scaled(
                     PooledTasks(lrcv, task_column=-1), n_features
                 ),
                 "GraphMultiTaskClassifier('full')": GridSearchCV(
-                    _scaled(GraphMultiTaskClassifier(task_column=-1), n_features),
+                    scaled(GraphMultiTaskClassifier(task_column=-1), n_features),
                     GRAPH_GRID,
                     cv=folds,
                     scoring="roc_auc",

@@ -16,14 +16,11 @@ import argparse
 import warnings
 
 import numpy as np
-from _common import data_home_or_none, mean_std, print_table, timer
+from _common import data_home_or_none, mean_std, print_table, scaled, timer
 from landmine import mean_task_auc, per_task_split
 from school import explained_variance
-from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_mtl import (
     GraphMultiTaskClassifier,
@@ -46,14 +43,6 @@ NETWORK = dict(
 GRID = {"alpha_graph": np.logspace(-1, 3, 5), "alpha_l2": np.logspace(-1, 2, 4)}
 
 
-def _scaled(model, n_features):
-    scaler = ColumnTransformer(
-        [("features", StandardScaler(), list(range(n_features)))],
-        remainder="passthrough",
-    )
-    return make_pipeline(scaler, model)
-
-
 def candidates(network_class, graph_class, n_features, folds, scoring, seed):
     network = network_class(**NETWORK, random_state=seed)
     graph_grid = {f"{graph_class.__name__.lower()}__{k}": v for k, v in GRID.items()}
@@ -69,7 +58,7 @@ def candidates(network_class, graph_class, n_features, folds, scoring, seed):
             network_class(**NETWORK, random_state=seed), task_column=-1
         ),
         f"{graph_class.__name__}('full'), CV": GridSearchCV(
-            _scaled(graph_class(task_column=-1), n_features),
+            scaled(graph_class(task_column=-1), n_features),
             graph_grid,
             cv=folds,
             scoring=scoring,
@@ -98,7 +87,7 @@ def school(data_home, repeats):
         )
         for name, model in models.items():
             model = (
-                model if isinstance(model, GridSearchCV) else _scaled(model, X.shape[1])
+                model if isinstance(model, GridSearchCV) else scaled(model, X.shape[1])
             )
             with timer(times, name):
                 model.fit(XT[train], y[train])
@@ -130,7 +119,7 @@ def landmine(data_home, repeats):
         )
         for name, model in models.items():
             model = (
-                model if isinstance(model, GridSearchCV) else _scaled(model, X.shape[1])
+                model if isinstance(model, GridSearchCV) else scaled(model, X.shape[1])
             )
             with timer(times, name):
                 model.fit(XT[train], y[train])

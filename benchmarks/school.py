@@ -16,13 +16,10 @@ import argparse
 import warnings
 
 import numpy as np
-from _common import data_home_or_none, mean_std, print_table, timer
-from sklearn.compose import ColumnTransformer
+from _common import data_home_or_none, mean_std, print_table, scaled, timer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_mtl import GraphMultiTaskRegressor, IndependentTasks, PooledTasks
 from sklearn_mtl.datasets import load_school, make_multitask_regression
@@ -34,15 +31,6 @@ GRAPH_GRID = {
 }
 
 
-def _scaled(model, n_features):
-    """Standardize the features and pass the task column (last) through."""
-    scaler = ColumnTransformer(
-        [("features", StandardScaler(), list(range(n_features)))],
-        remainder="passthrough",
-    )
-    return make_pipeline(scaler, model)
-
-
 def models(n_features, task_folds):
     baselines = {
         "IndependentTasks(RidgeCV)": IndependentTasks(
@@ -52,10 +40,10 @@ def models(n_features, task_folds):
             RidgeCV(alphas=RIDGE_ALPHAS), task_column=-1
         ),
     }
-    out = {name: _scaled(m, n_features) for name, m in baselines.items()}
+    out = {name: scaled(m, n_features) for name, m in baselines.items()}
     for graph in ["full", "knn", "learned"]:
         out[f"GraphMultiTaskRegressor({graph!r})"] = GridSearchCV(
-            _scaled(GraphMultiTaskRegressor(graph=graph, task_column=-1), n_features),
+            scaled(GraphMultiTaskRegressor(graph=graph, task_column=-1), n_features),
             GRAPH_GRID,
             cv=task_folds,
             scoring="neg_mean_squared_error",

@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._base import MultiTaskMixin, _score_by_layout
-from ._tasks import check_fit_data, check_predict_data
+from ._tasks import check_fit_data, check_predict_data, proba_output
 
 __all__ = ["IndependentTasks", "PooledTasks"]
 
@@ -236,7 +236,7 @@ class IndependentTasks(_TaskMetaEstimator):
             such arrays after a wide-format fit
         """
         proba = self._per_task(X, task_ids, "predict_proba")
-        return list(np.moveaxis(proba, 1, 0)) if proba.ndim == 3 else proba
+        return proba_output(proba)
 
     @available_if(_inner_has("decision_function"))
     def decision_function(self, X, task_ids=None):
@@ -389,7 +389,7 @@ class PooledTasks(_TaskMetaEstimator):
             such arrays after a wide-format fit
         """
         proba = self._pooled(X, task_ids, "predict_proba")
-        return list(np.moveaxis(proba, 1, 0)) if proba.ndim == 3 else proba
+        return proba_output(proba)
 
     @available_if(_inner_has("decision_function"))
     def decision_function(self, X, task_ids=None):

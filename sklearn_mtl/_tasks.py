@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-__all__ = ["TaskData", "check_fit_data", "check_predict_data"]
+__all__ = ["TaskData", "check_fit_data", "check_predict_data", "proba_output"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,16 @@ class TaskData:
         out = np.empty((n_samples, self.n_tasks) + values.shape[1:], values.dtype)
         out[self.sample_index, self.task_index] = values
         return out
+
+
+def proba_output(proba):
+    """Probabilities in scikit-learn's multi-output layout.
+
+    (n_samples, n_classes) stays as is; wide (n_samples, n_tasks, n_classes)
+    becomes a list of n_tasks (n_samples, n_classes) arrays, like
+    ``MultiOutputClassifier.predict_proba``.
+    """
+    return list(np.moveaxis(proba, 1, 0)) if proba.ndim == 3 else proba
 
 
 def _is_dataframe(X):

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from .._tasks import check_fit_data, check_predict_data
+from .._tasks import check_fit_data, check_predict_data, proba_output
 from ..graphs._graphs import (
     LearnedGraph,
     TaskGraph,
@@ -536,7 +536,7 @@ n_features)
             shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
             proba = shifted / shifted.sum(axis=1, keepdims=True)
         proba = data.to_output(proba)
-        return list(np.moveaxis(proba, 1, 0)) if data.wide else proba
+        return proba_output(proba)
 
     def predict_log_proba(self, X, task_ids=None):
         """Logarithm of :meth:`predict_proba`.

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from .._tasks import check_fit_data, check_predict_data
+from .._tasks import check_fit_data, check_predict_data, proba_output
 from ._weighting import LossWeighting, resolve_weighting
 
 __all__ = ["MultiTaskClassifier", "MultiTaskRegressor", "resolve_device"]
@@ -734,7 +734,7 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, _NeuralMultiTaskModel):
         """
         data = self._check_predict(X, task_ids)
         proba = data.to_output(self._proba_rows(data))
-        return list(np.moveaxis(proba, 1, 0)) if data.wide else proba
+        return proba_output(proba)
 
     def predict(self, X, task_ids=None):
         """Most probable class of each sample under its task's head.

@@ -22,6 +22,10 @@ class _DomainTransformer(TransformerMixin, BaseEstimator):
     __metadata_request__fit = {"task_ids": True}
     __metadata_request__transform = {"task_ids": True}
 
+    def fit_transform(self, X, y=None, task_ids=None):
+        """Fit, then transform with the same task labels."""
+        return self.fit(X, y, task_ids=task_ids).transform(X, task_ids=task_ids)
+
     def _target_mask(self, X, task_ids, required):
         if task_ids is None:
             if required:
@@ -95,10 +99,6 @@ class FeatureAugmentation(_DomainTransformer):
         X = validate_data(self, X, reset=False)
         target = self._target_mask(X, task_ids, required=False)[:, None]
         return np.hstack([X, np.where(target, 0.0, X), np.where(target, X, 0.0)])
-
-    def fit_transform(self, X, y=None, task_ids=None):
-        """Fit, then transform with the same task labels."""
-        return self.fit(X, y, task_ids=task_ids).transform(X, task_ids=task_ids)
 
 
 class CORAL(_DomainTransformer):
@@ -199,10 +199,6 @@ class CORAL(_DomainTransformer):
             X[source] - self.source_mean_
         ) @ self.transform_ + self.target_mean_
         return out
-
-    def fit_transform(self, X, y=None, task_ids=None):
-        """Fit, then transform with the same task labels."""
-        return self.fit(X, y, task_ids=task_ids).transform(X, task_ids=task_ids)
 
 
 def _matrix_power(matrix, power):
