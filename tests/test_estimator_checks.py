@@ -1,5 +1,7 @@
 """Every estimator through scikit-learn's own estimator checks."""
 
+import importlib.util
+
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -10,6 +12,8 @@ from sklearn_mtl import (
     MultiTaskClassifier,
     MultiTaskRegressor,
     PooledTasks,
+    TransferClassifier,
+    TransferRegressor,
 )
 
 # check_classifier_multioutput asks for predict_proba as a list of per-output
@@ -47,6 +51,20 @@ def _expected_failures(estimator):
     return failures
 
 
+_NEURAL = (
+    [
+        MultiTaskRegressor(max_epochs=30, random_state=0),
+        MultiTaskClassifier(max_epochs=30, random_state=0),
+        MultiTaskClassifier(
+            architecture="mmoe", n_experts=2, max_epochs=30, random_state=0
+        ),
+    ]
+    # The neural estimators need the "neural" extra (torch, skorch).
+    if all(importlib.util.find_spec(m) for m in ("torch", "skorch"))
+    else []
+)
+
+
 @parametrize_with_checks(
     [
         GraphMultiTaskRegressor(),
@@ -58,11 +76,10 @@ def _expected_failures(estimator):
         IndependentTasks(LogisticRegression()),
         PooledTasks(Ridge()),
         PooledTasks(LogisticRegression()),
-        MultiTaskRegressor(max_epochs=30, random_state=0),
-        MultiTaskClassifier(max_epochs=30, random_state=0),
-        MultiTaskClassifier(
-            architecture="mmoe", n_experts=2, max_epochs=30, random_state=0
-        ),
+        # Without a source (the checks give one task) "auto" trains on the target.
+        TransferRegressor(),
+        TransferClassifier(),
+        *_NEURAL,
     ],
     expected_failed_checks=_expected_failures,
 )
