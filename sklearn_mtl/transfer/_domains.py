@@ -59,13 +59,14 @@ def target_position(tasks, target, n_tasks):
 
 def split_source_target(estimator, X, y, task_ids, sample_weight, *, classifier):
     """Validate through the task convention and split target rows from sources."""
-    if y is not None and np.ndim(y) == 2:
-        if np.shape(y)[1] != 1:
+    shape = np.shape(np.asarray(y)) if y is not None else ()
+    if len(shape) == 2:
+        if shape[1] != 1:
             raise ValueError(
-                f"y must be 1-D (one target task), got shape {np.shape(y)}; give "
-                "source tasks as rows with task_ids, not as columns."
+                f"y must be 1-D (one target task), got shape {shape}; give source "
+                "tasks as rows with task_ids, not as columns."
             )
-        y = column_or_1d(y, warn=True)
+        y = column_or_1d(np.asarray(y), warn=True)
     data = check_fit_data(
         estimator,
         X,
