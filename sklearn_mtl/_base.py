@@ -4,8 +4,6 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 
-from ._tasks import check_predict_data
-
 __all__ = ["MultiTaskMixin", "MultiTaskRegressorMixin", "MultiTaskClassifierMixin"]
 
 
@@ -106,12 +104,3 @@ def _is_missing(column):
     if column.dtype.kind == "O":
         return np.array([v is None or v != v for v in column])
     return np.zeros(column.shape, dtype=bool)
-
-
-def predict_rows(estimator, X, task_ids, row_predictor):
-    """Validate ``X``/``task_ids``, predict every row, return in caller's layout.
-
-    ``row_predictor(data)`` returns one prediction per row of ``data``.
-    """
-    data = check_predict_data(estimator, X, task_ids)
-    return data.to_output(row_predictor(data))

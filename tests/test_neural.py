@@ -259,9 +259,8 @@ def test_early_stopping_on_a_task_aware_split():
     ).fit(X, y, task_ids=task_ids)
     assert model.n_iter_ < 500
     assert "valid_loss" in model.net_.history[-1]
-    model._validation_rows  # noqa: B018 - the helper exists
     data_rows = model._validation_rows(
-        None, np.repeat(np.arange(6), 30), np.random.RandomState(0)
+        np.repeat(np.arange(6), 30), np.random.RandomState(0)
     )
     assert np.array_equal(np.bincount(data_rows // 30), [3] * 6)
 

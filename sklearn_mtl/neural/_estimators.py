@@ -365,7 +365,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
             return None
         return torch.as_tensor(data.sample_index, device=device)
 
-    def _validation_rows(self, data, strata, rng):
+    def _validation_rows(self, strata, rng):
         """Hold out a share of every task (and class) with at least 2 rows."""
         rows = []
         for stratum in np.unique(strata):
@@ -420,7 +420,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
             callbacks = []
             valid_rows = None
             if self.early_stopping:
-                valid_rows = torch.as_tensor(self._validation_rows(data, strata, rng))
+                valid_rows = torch.as_tensor(self._validation_rows(strata, rng))
                 callbacks.append(
                     EarlyStopping(
                         patience=self.n_iter_no_change,
