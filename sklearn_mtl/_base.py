@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 
+from ._tasks import missing_labels
+
 __all__ = ["MultiTaskMixin", "MultiTaskRegressorMixin", "MultiTaskClassifierMixin"]
 
 
@@ -86,7 +88,7 @@ def _score_by_layout(metric, y, y_pred, sample_weight):
     scores = []
     for task in range(y.shape[1]):
         column = y[:, task]
-        labelled = ~_is_missing(column)
+        labelled = ~missing_labels(column)
         weights = None if sample_weight is None else np.asarray(sample_weight)[labelled]
         scores.append(
             metric(
@@ -96,11 +98,3 @@ def _score_by_layout(metric, y, y_pred, sample_weight):
             )
         )
     return float(np.mean(scores))
-
-
-def _is_missing(column):
-    if column.dtype.kind == "f":
-        return np.isnan(column)
-    if column.dtype.kind == "O":
-        return np.array([v is None or v != v for v in column])
-    return np.zeros(column.shape, dtype=bool)

@@ -373,14 +373,19 @@ def _check_target(y, classifier, allow_nan):
     return y
 
 
+def missing_labels(Y):
+    """Where a wide target has no label: NaN, or None in object arrays."""
+    if Y.dtype.kind in "fc":
+        return np.isnan(Y)
+    if Y.dtype.kind == "O":
+        # Elementwise in C: None compares equal to None, NaN unequal to itself.
+        return np.equal(Y, None) | np.not_equal(Y, Y)
+    return np.zeros(Y.shape, dtype=bool)
+
+
 def _wide_to_rows(Y, classifier):
     """Rows of a wide (n, T) target; NaN entries are missing labels."""
-    if Y.dtype.kind == "O":
-        missing = np.array([[v is None or v != v for v in row] for row in Y])
-    elif Y.dtype.kind in "fc":
-        missing = np.isnan(Y)
-    else:
-        missing = np.zeros(Y.shape, dtype=bool)
+    missing = missing_labels(Y)
     if not classifier:
         Y = _check_target(Y, classifier=False, allow_nan=True)
         if np.any(np.isinf(Y)):

@@ -180,6 +180,8 @@ def test_bad_trunks_get_clear_errors(regression):
         MultiTaskRegressor(nn.Linear(5, 4), trunk__bias=False, **FAST).fit(
             X, y, task_ids=task_ids
         )
+    with pytest.raises(ValueError, match="trunk='mlp' is set by hidden_layer_sizes"):
+        MultiTaskRegressor(trunk__channels=3, **FAST).fit(X, y, task_ids=task_ids)
     with pytest.raises(TypeError, match=r"unexpected keyword arguments \['hidden'\]"):
         MultiTaskRegressor(hidden=3).fit(X, y, task_ids=task_ids)
 

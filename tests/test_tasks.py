@@ -167,3 +167,20 @@ def test_classifier_label_sets_differ_between_tasks(rng):
         assert np.all(proba[task_ids == "a"][:, 2:] == 0)
         assert np.all(proba[task_ids == "b"][:, 0] == 0)
         assert set(model.predict(X[:60], task_ids=task_ids[:60])) <= {"cat", "dog"}
+
+
+def test_missing_labels_in_object_targets_are_skipped(rng):
+    """None and NaN in an object-typed wide y mark missing labels, like NaN."""
+    X = rng.standard_normal((60, 3))
+    Y = np.where(X[:, :2] > 0, "yes", "no").astype(object)
+    Y[:5, 0], Y[5:10, 1] = None, np.nan
+    model = IndependentTasks(LogisticRegression()).fit(X, Y)
+    assert model.task_format_ == "wide"
+    assert [len(e.coef_) for e in model.estimators_] == [1, 1]
+    expected = IndependentTasks(LogisticRegression()).fit(
+        X[5:], Y[5:, 0].astype(str), task_ids=np.zeros(55, int)
+    )
+    np.testing.assert_allclose(
+        model.estimators_[0].coef_, expected.estimators_[0].coef_
+    )
+    assert model.score(X, Y) > 0.9

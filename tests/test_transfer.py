@@ -72,14 +72,16 @@ def test_logistic_parameter_transfer_limits(n_classes):
     np.testing.assert_allclose(huge.estimator_.coef_, source.coef_, atol=1e-5)
     free = TransferClassifier(method="parameter", source_estimator=source, alpha=0.5)
     free.fit(X[250:], y[250:])
-    reference = LogisticRegression(C=2.0, tol=1e-12, max_iter=5000).fit(
-        X[250:], y[250:]
-    )
-    # With alpha small relative to the data the fit approaches the target-only one;
-    # at equal alpha the two differ only by the penalty's centre.
     assert np.linalg.norm(free.estimator_.coef_ - source.coef_) > 0.01
-    assert free.predict_proba(X[250:]).shape == (50, n_classes)
-    assert reference.score(X[250:], y[250:]) > 0.6
+    proba = free.predict_proba(X[250:])
+    assert proba.shape == (50, n_classes)
+    # Stationarity of the documented objective: logistic loss on the target plus
+    # (alpha/2)||w - w_src||^2, intercept unpenalized.
+    onehot = np.eye(n_classes)[y[250:]]
+    d_scores = (proba - onehot)[:, 1:] if n_classes == 2 else proba - onehot
+    grad_coef = d_scores.T @ X[250:] + 0.5 * (free.estimator_.coef_ - source.coef_)
+    np.testing.assert_allclose(grad_coef, 0.0, atol=1e-5)
+    np.testing.assert_allclose(d_scores.sum(axis=0), 0.0, atol=1e-5)
 
 
 def test_feature_augmentation_by_hand():

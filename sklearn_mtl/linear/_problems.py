@@ -247,14 +247,16 @@ class LogisticProblem:
             self.onehot = np.eye(len(classes))[y_index]
             self.allowed = np.zeros((self.n_tasks, len(classes)), dtype=bool)
             self.allowed[data.task_index, y_index] = True
-        self._augmented_gram_norm = self._max_task_curvature(augmented, data)
+        self._augmented, self._task_rows = augmented, data.rows_of_tasks()
 
-    def _max_task_curvature(self, augmented, data):
+    def _max_task_curvature(self):
+        """Largest eigenvalue of any task's weighted Gram: FISTA's step size."""
         norms = [
             np.linalg.eigvalsh(
-                (augmented[rows].T * self.row_weight[rows]) @ augmented[rows]
+                (self._augmented[rows].T * self.row_weight[rows])
+                @ self._augmented[rows]
             )[-1]
-            for rows in data.rows_of_tasks()
+            for rows in self._task_rows
         ]
         return max(norms, default=0.0)
 
@@ -304,7 +306,7 @@ class LogisticProblem:
             return lbfgs(flat_value_grad, theta0, tol=tol, max_iter=max_iter)
         curvature = 0.25 if self.binary else 0.5
         step = 1.0 / (
-            curvature * self._augmented_gram_norm + penalty.lipschitz() / self.scale
+            curvature * self._max_task_curvature() + penalty.lipschitz() / self.scale
         )
         threshold = alpha_l1 / self.scale
         n_features = self.n_features

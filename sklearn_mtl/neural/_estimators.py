@@ -285,6 +285,12 @@ class _NeuralMultiTaskModel(BaseEstimator):
 
         trunk_params = {k[len("trunk__") :]: v for k, v in self._trunk_params().items()}
         if isinstance(self.trunk, str):
+            if trunk_params:
+                raise ValueError(
+                    f"trunk__* arguments ({sorted(trunk_params)}) configure a trunk "
+                    "class; trunk='mlp' is set by hidden_layer_sizes, activation "
+                    "and dropout."
+                )
             return MLP(
                 n_inputs, tuple(self.hidden_layer_sizes), self.activation, self.dropout
             )

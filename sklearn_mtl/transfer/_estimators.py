@@ -392,8 +392,7 @@ class _TransferModel(BaseEstimator):
             )
         return float(np.mean(scores)), float(np.std(scores))
 
-    def _choose(self, split):
-        available = self._available(split)
+    def _choose(self, split, available):
         candidates = (
             self.candidates if self.candidates is not None else _DEFAULT_CANDIDATES
         )
@@ -434,7 +433,9 @@ class _TransferModel(BaseEstimator):
         self._check_source_estimator(split.X_target.shape[1])
         available = self._available(split)
         if self.method == "auto":
-            method = self._choose(split) if len(available) > 1 else "target_only"
+            method = (
+                self._choose(split, available) if len(available) > 1 else "target_only"
+            )
         else:
             method = self.method
             if method not in available:
