@@ -184,3 +184,65 @@ def test_missing_labels_in_object_targets_are_skipped(rng):
         model.estimators_[0].coef_, expected.estimators_[0].coef_
     )
     assert model.score(X, Y) > 0.9
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=repr)
+@pytest.mark.parametrize(
+    "labels",
+    [[1, "1", 2], (0, "a", "b"), [b"a", "a", "b"]],
+    ids=["int-str", "tuple", "bytes-str"],
+)
+def test_list_labels_mixing_types_raise(estimator, labels):
+    """[1, "1"] as a list would become two equal strings: one task, silently."""
+    X, y, _ = _data(estimator)
+    task_ids = list(labels) * 30
+    with pytest.raises(ValueError, match=r"task_ids mixes label types"):
+        clone(estimator).fit(X, y, task_ids=task_ids)
+    if isinstance(estimator, PooledTasks):
+        return
+    model = clone(estimator).fit(X, y, task_ids=np.arange(90) % 3)
+    with pytest.raises(ValueError, match=r"task_ids mixes label types"):
+        model.predict(X[:3], task_ids=[1, "1", 2])
+
+
+def test_uniform_list_labels_still_work():
+    X, y, _ = _data(REGRESSORS[1])
+    model = IndependentTasks(Ridge())
+    model.fit(X, y, task_ids=[1, np.int64(2), 3] * 30)
+    assert model.tasks_.tolist() == [1, 2, 3]
+    model.fit(X, y, task_ids=["a", np.str_("b"), "c"] * 30)
+    assert model.tasks_.tolist() == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "estimator", [IndependentTasks(Ridge()), PooledTasks(Ridge())], ids=repr
+)
+def test_score_skips_tasks_without_labels(estimator, rng):
+    """Wide score: a task whose column is all missing is left out of the mean."""
+    X = rng.standard_normal((40, 3))
+    Y = X @ rng.standard_normal((3, 3)) + 0.5 * rng.standard_normal((40, 3))
+    model = clone(estimator).fit(X, Y)
+    Y_test = Y.copy()
+    Y_test[:, 1] = np.nan
+    Y_test[::3, 2] = np.nan
+    pred = model.predict(X)
+    keep = ~np.isnan(Y_test[:, 2])
+    from sklearn.metrics import r2_score
+
+    expected = np.mean(
+        [r2_score(Y[:, 0], pred[:, 0]), r2_score(Y[keep, 2], pred[keep, 2])]
+    )
+    assert model.score(X, Y_test) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="no label for any task"):
+        model.score(X, np.full_like(Y, np.nan))
+    with pytest.raises(ValueError, match=r"fitted on 3 tasks in wide format"):
+        model.score(X, Y[:, :2])
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(40,\)"):
+        model.score(X, Y, sample_weight=np.ones(39))
+
+
+def test_score_of_long_model_with_wide_y_is_named(rng):
+    X, y, task_ids = _data(REGRESSORS[1])
+    model = IndependentTasks(Ridge()).fit(X, y, task_ids=task_ids)
+    with pytest.raises(ValueError, match=r"fitted in long format\); give a 1-D y"):
+        model.score(X, np.column_stack([y, y]), task_ids=task_ids)
