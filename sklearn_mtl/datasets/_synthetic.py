@@ -1,9 +1,10 @@
 """Synthetic related tasks generated from a known task graph."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["make_multitask_regression", "make_multitask_classification"]
 
@@ -13,9 +14,9 @@ def _related_tasks(n_tasks, n_samples, n_features, n_clusters, task_spread, rng)
     sizes = (
         np.full(n_tasks, n_samples)
         if isinstance(n_samples, Integral)
-        else np.asarray(n_samples, dtype=int)
+        else np.asarray(n_samples)
     )
-    if sizes.shape != (n_tasks,) or np.any(sizes < 1):
+    if sizes.shape != (n_tasks,) or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
         raise ValueError(
             "n_samples must be a positive int or one positive count per task, got "
             f"{n_samples!r}."
@@ -34,6 +35,21 @@ def _related_tasks(n_tasks, n_samples, n_features, n_clusters, task_spread, rng)
     return X, task_ids, coef, intercept, adjacency
 
 
+_COMMON_CONSTRAINTS = {
+    "n_tasks": [Interval(Integral, 1, None, closed="left")],
+    "n_samples": [Interval(Integral, 1, None, closed="left"), "array-like"],
+    "n_features": [Interval(Integral, 1, None, closed="left")],
+    "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    "task_spread": [Interval(Real, 0, None, closed="left")],
+    "return_coef": ["boolean"],
+    "random_state": ["random_state"],
+}
+
+
+@validate_params(
+    {**_COMMON_CONSTRAINTS, "noise": [Interval(Real, 0, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
 def make_multitask_regression(
     n_tasks=5,
     n_samples=40,
@@ -103,6 +119,10 @@ def make_multitask_regression(
     return X, y, task_ids
 
 
+@validate_params(
+    {**_COMMON_CONSTRAINTS, "flip_y": [Interval(Real, 0, 1, closed="both")]},
+    prefer_skip_nested_validation=True,
+)
 def make_multitask_classification(
     n_tasks=5,
     n_samples=40,
