@@ -240,3 +240,175 @@ def test_clear_errors(shifted):
         TransferRegressor(method="parameter").fit(X, y)
     with pytest.raises(ValueError, match="needs estimator to be a MultiTaskRegressor"):
         TransferRegressor(method="finetune", target="target").fit(X, y, task_ids=domain)
+
+
+# -- silent failures and deep tracebacks (issue 11, sections 1 and 2) ----------
+
+
+def test_empty_candidates_raise_naming_candidates(shifted):
+    X, y, domain = shifted
+    with pytest.raises(ValueError, match="candidates is empty"):
+        TransferRegressor(target="target", candidates=[]).fit(X, y, task_ids=domain)
+    # Candidates that the given source cannot run are an error too, not a
+    # silent fall-back to target-only.
+    source = Ridge().fit(X, y)
+    with pytest.raises(ValueError, match="None of candidates"):
+        TransferRegressor(source_estimator=source, candidates=["kmm", "coral"]).fit(
+            X[:20], y[:20]
+        )
+
+
+@pytest.mark.parametrize(
+    "target, match",
+    [
+        ("absent", "target='absent' is not among the tasks"),
+        (1, "matches '1' only as text"),
+        (None, "needs target"),
+        (["t"], "single task label"),
+    ],
+)
+@pytest.mark.parametrize("transformer", [FeatureAugmentation, CORAL])
+def test_domain_transformers_reject_a_target_that_is_not_a_task(
+    transformer, target, match
+):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 2))
+    task_ids = np.repeat(["0", "1"], 10)
+    with pytest.raises(ValueError, match=match):
+        transformer(target=target).fit(X, task_ids=task_ids)
+
+
+def test_domain_transformers_reject_unknown_labels_in_transform():
+    X = np.arange(8.0).reshape(4, 2)
+    augment = FeatureAugmentation(target=1).fit(X, task_ids=[0, 0, 1, 1])
+    # Labels of another type would otherwise make every row a source row.
+    with pytest.raises(ValueError, match="another type|not seen during fit"):
+        augment.transform(X, task_ids=["0", "0", "1", "1"])
+    np.testing.assert_array_equal(
+        augment.transform(X, task_ids=[1, 1, 0, 0])[:, 2:4],
+        [[0, 0], [0, 0], X[2], X[3]],
+    )
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: CORAL(target="t", regularization=-1), "regularization"),
+        (lambda: CORAL(target="t", regularization="big"), "regularization"),
+        (lambda: FeatureAugmentation(target="t").set_params(nope=1), "nope"),
+    ],
+)
+def test_transformer_parameters_are_validated(make, match):
+    X = np.random.RandomState(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match=match):
+        make().fit(X, task_ids=np.repeat(["s", "t"], 5))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"gamma": -1.0}, "gamma"),
+        ({"bound": 0.0}, "bound"),
+        ({"epsilon": -0.1}, "epsilon"),
+    ],
+)
+def test_kmm_weights_validates_its_parameters(kwargs, match):
+    rng = np.random.RandomState(0)
+    with pytest.raises(ValueError, match=match):
+        kmm_weights(rng.normal(size=(10, 2)), rng.normal(size=(5, 2)), **kwargs)
+    with pytest.raises(ValueError, match="X_source has 2 features but X_target has 3"):
+        kmm_weights(rng.normal(size=(10, 2)), rng.normal(size=(5, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        kmm_weights(np.full((4, 2), np.nan), rng.normal(size=(5, 2)))
+
+
+def test_fit_parameter_transfer_validates_its_parameters():
+    from sklearn_mtl.transfer import fit_parameter_transfer
+
+    X, y = np.eye(3), np.arange(3.0)
+    with pytest.raises(ValueError, match="alpha"):
+        fit_parameter_transfer(X, y, None, np.zeros(3), alpha=-1.0)
+    with pytest.raises(ValueError, match="source_coef has shape"):
+        fit_parameter_transfer(X, y, None, np.zeros(2), alpha=1.0)
+
+
+def test_warm_start_starts_from_a_fitted_source_estimator(shifted):
+    X, y, domain = shifted
+    target = domain == "target"
+    source = SGDRegressor(random_state=0).fit(X[~target], y[~target])
+    # A step size of ~0 leaves the coefficients where they start: the source's.
+    still = SGDRegressor(
+        learning_rate="constant", eta0=1e-12, max_iter=1, tol=None, random_state=0
+    )
+    model = TransferRegressor(
+        still, method="warm_start", source_estimator=FrozenEstimator(source)
+    ).fit(X[target], y[target])
+    np.testing.assert_allclose(model.estimator_.coef_, source.coef_, rtol=1e-6)
+    np.testing.assert_allclose(model.estimator_.intercept_, source.intercept_)
+    # A warm_start estimator of the source's class continues from its state.
+    logistic_source = LogisticRegression().fit(X[~target], y[~target] > 0)
+    model = TransferClassifier(
+        LogisticRegression(max_iter=1, C=1e-12),
+        method="warm_start",
+        source_estimator=logistic_source,
+    )
+    with pytest.warns(Warning):  # one iteration does not converge
+        model.fit(X[target], y[target] > 0)
+    assert np.corrcoef(model.estimator_.coef_[0], logistic_source.coef_[0])[0, 1] > 0.99
+    assert logistic_source.warm_start is False  # the user's model is untouched
+    with pytest.raises(ValueError, match="needs a linear source model"):
+        TransferRegressor(
+            SGDRegressor(),
+            method="warm_start",
+            source_estimator=DecisionTreeClassifier().fit(X, y > 0),
+        ).fit(X[target], y[target])
+
+
+def test_shared_representation_rejects_a_non_multitask_estimator(shifted):
+    X, y, _ = shifted
+    for prefit, network in [(False, Ridge()), (True, Ridge().fit(X, y))]:
+        with pytest.raises(ValueError, match="needs network to be a multi-task.*Ridge"):
+            SharedRepresentation(network, prefit=prefit).fit(X, y)
+
+
+def test_shared_representation_uses_each_rows_own_mmoe_gate(shifted):
+    torch = pytest.importorskip("torch")
+    from sklearn_mtl import MultiTaskRegressor
+
+    X, y, domain = shifted
+    network = MultiTaskRegressor(
+        architecture="mmoe",
+        n_experts=3,
+        hidden_layer_sizes=(8,),
+        max_epochs=2,
+        random_state=0,
+    ).fit(X, y, task_ids=domain)
+    module = network.net_.module_.network
+    with torch.no_grad():  # distinct gates per task, so the task matters
+        module.gate_weight.copy_(torch.randn(module.gate_weight.shape) * 2)
+    shared = SharedRepresentation(network, prefit=True).fit(X)
+    features = shared.transform(X, task_ids=domain)
+    # By hand: each row's experts mixed by the softmax gate of its own task.
+    X_t = torch.as_tensor(X, dtype=torch.float32)
+    experts = torch.stack([e(X_t) for e in module.experts], dim=1).detach().numpy()
+    task_index = (domain == "target").astype(int)
+    logits = (
+        np.einsum("nd,ned->ne", X, module.gate_weight.detach().numpy()[task_index])
+        + module.gate_bias.detach().numpy()[task_index]
+    )
+    gates = np.exp(logits - logits.max(1, keepdims=True))
+    gates /= gates.sum(1, keepdims=True)
+    expected = np.einsum("ne,neh->nh", gates, experts)
+    np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-5)
+    source_gate = shared.transform(X, task_ids=np.repeat("source", len(X)))
+    assert np.abs(source_gate - features)[domain == "target"].max() > 1e-3
+    # Without labels a task-dependent representation is ambiguous: refuse ...
+    with pytest.raises(ValueError, match="pass task_ids"):
+        shared.transform(X)
+    # ... unless ``task`` says which task to represent.
+    target_rows = SharedRepresentation(network, prefit=True, task="target").fit(X)
+    np.testing.assert_allclose(
+        target_rows.transform(X[domain == "target"]), features[domain == "target"]
+    )
+    with pytest.raises(ValueError, match="task='nope' is not among the tasks"):
+        SharedRepresentation(network, prefit=True, task="nope").fit(X)

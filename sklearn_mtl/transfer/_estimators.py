@@ -8,11 +8,22 @@ import numpy as np
 import scipy.optimize
 import scipy.special
 from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_X_y,
+    has_fit_parameter,
+)
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_predict_data
@@ -87,11 +98,25 @@ class _LinearToward:
         return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def _source_coefficients(model, n_features, classifier, classes):
+def _unwrap(model):
+    """The fitted model inside a FrozenEstimator (its state is what transfers)."""
+    return model.estimator if isinstance(model, FrozenEstimator) else model
+
+
+def _check_same_classes(model, classes, method):
+    source_classes = np.asarray(model.classes_)
+    if not np.array_equal(source_classes, classes):
+        raise ValueError(
+            f"method={method!r} needs the source model's classes "
+            f"{source_classes.tolist()} to equal the target's {classes.tolist()}."
+        )
+
+
+def _source_coefficients(model, n_features, classifier, classes, method="parameter"):
     coef = getattr(model, "coef_", None)
     if coef is None:
         raise ValueError(
-            "method='parameter' needs a linear source model with coef_; "
+            f"method={method!r} needs a linear source model with coef_; "
             f"{type(model).__name__} has none."
         )
     coef = np.atleast_2d(np.asarray(coef, dtype=float))
@@ -101,15 +126,21 @@ def _source_coefficients(model, n_features, classifier, classes):
             f"target data has {n_features} features."
         )
     if classifier:
-        source_classes = np.asarray(model.classes_)
-        if not np.array_equal(source_classes, classes):
-            raise ValueError(
-                f"method='parameter' needs the source model's classes "
-                f"{source_classes.tolist()} to equal the target's {classes.tolist()}."
-            )
+        _check_same_classes(model, classes, method)
     return coef
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "weights": ["array-like", None],
+        "source_coef": ["array-like"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "classes": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def fit_parameter_transfer(X, y, weights, source_coef, alpha, classes=None):
     """Target linear model pulled toward the source coefficients.
 
@@ -118,7 +149,45 @@ def fit_parameter_transfer(X, y, weights, source_coef, alpha, classes=None):
     ``y - X w_src`` (closed form). Classification minimizes the weighted
     logistic loss plus the same penalty (L-BFGS with exact gradients); the
     intercept is never penalized.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Target samples.
+    y : array-like of shape (n_samples,)
+        Target values (class labels when ``classes`` is given).
+    weights : array-like of shape (n_samples,) or None
+        Sample weights ``s_i`` (None: all ones).
+    source_coef : array-like of shape (n_outputs, n_features) or (n_features,)
+        The source model's coefficients ``w_src``.
+    alpha : float >= 0
+        Strength of the pull toward ``w_src``.
+    classes : array-like of shape (n_classes,), default=None
+        Sorted class labels (classification); None for regression.
+
+    Returns
+    -------
+    model : object
+        With ``coef_``, ``intercept_``, ``predict`` (and ``predict_proba``).
     """
+    X, y = check_X_y(X, y, y_numeric=classes is None)
+    weights = np.ones(len(y)) if weights is None else _check_sample_weight(weights, X)
+    source_coef = np.atleast_2d(np.asarray(source_coef, dtype=float))
+    if source_coef.ndim != 2 or source_coef.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"source_coef has shape {source_coef.shape} but X has {X.shape[1]} "
+            "features; give (n_outputs, n_features) coefficients."
+        )
+    if classes is not None:
+        classes = np.asarray(classes)
+        if not np.all(np.isin(y, classes)):
+            raise ValueError("y has labels that are not in classes.")
+        expected = 1 if len(classes) == 2 else len(classes)
+        if source_coef.shape[0] != expected:
+            raise ValueError(
+                f"source_coef has {source_coef.shape[0]} rows; {len(classes)} "
+                f"classes need {expected}."
+            )
     if classes is None:
         residual = y - X @ source_coef[0]
         ridge = Ridge(alpha=alpha).fit(X, residual, sample_weight=weights)
@@ -343,23 +412,48 @@ class _TransferModel(BaseEstimator):
         return target.fit(split.X_target, split.y_target, sample_weight=split.w_target)
 
     def _fit_warm_start(self, split):
+        """The estimator refitted on the target from the source model's state.
+
+        The source model is ``source_estimator`` when given, else the
+        estimator fitted on the source data. Estimators whose ``fit`` takes
+        ``coef_init`` start from its coefficients; those with a
+        ``warm_start`` parameter continue from a copy of the source model (same
+        class) or from its ``coef_`` / ``intercept_``.
+        """
         estimator = clone(self._base_estimator())
-        if "warm_start" in estimator.get_params():
-            estimator.set_params(warm_start=True)
-            _fit(estimator, split.X_source, split.y_source, split.w_source)
-            return _fit(estimator, split.X_target, split.y_target, split.w_target)
-        if "coef_init" in inspect.signature(estimator.fit).parameters:
-            source = self._source_model(split)
-            return estimator.fit(
-                split.X_target,
-                split.y_target,
-                coef_init=source.coef_,
-                intercept_init=source.intercept_,
+        takes_coef_init = "coef_init" in inspect.signature(estimator.fit).parameters
+        has_warm_start = "warm_start" in estimator.get_params()
+        if not (takes_coef_init or has_warm_start):
+            raise ValueError(
+                f"method='warm_start' needs an estimator with a warm_start parameter "
+                f"or a coef_init fit argument; {type(estimator).__name__} has "
+                "neither."
             )
-        raise ValueError(
-            f"method='warm_start' needs an estimator with a warm_start parameter or a "
-            f"coef_init fit argument; {type(estimator).__name__} has neither."
+        source = _unwrap(self._source_model(split))
+        Xt, yt, wt = split.X_target, split.y_target, split.w_target
+        classes = np.unique(yt) if self._classifier else None
+        if type(source) is type(estimator) and has_warm_start:
+            if self._classifier:
+                _check_same_classes(source, classes, "warm_start")
+            # Continue from the source's whole fitted state, with the
+            # estimator's own hyper-parameters.
+            model = copy.deepcopy(source).set_params(**estimator.get_params(deep=False))
+            model.set_params(warm_start=True)
+            return _fit(model, Xt, yt, wt)
+        # Checks that the source is linear, on these features, with these classes.
+        _source_coefficients(
+            source, Xt.shape[1], self._classifier, classes, "warm_start"
         )
+        coef = np.array(source.coef_, dtype=float)
+        intercept = np.array(getattr(source, "intercept_", 0.0), dtype=float)
+        if takes_coef_init:
+            kwargs = {"coef_init": coef, "intercept_init": intercept}
+            if has_fit_parameter(estimator, "sample_weight"):
+                kwargs["sample_weight"] = wt
+            return estimator.fit(Xt, yt, **kwargs)
+        estimator.set_params(warm_start=True)
+        estimator.coef_, estimator.intercept_ = coef.copy(), intercept.copy()
+        return _fit(estimator, Xt, yt, wt)
 
     # -- choosing --------------------------------------------------------------
     def _cv_score(self, method, split):
@@ -393,16 +487,28 @@ class _TransferModel(BaseEstimator):
         return float(np.mean(scores)), float(np.std(scores))
 
     def _choose(self, split, available):
-        candidates = (
-            self.candidates if self.candidates is not None else _DEFAULT_CANDIDATES
-        )
+        if self.candidates is None:
+            candidates = list(_DEFAULT_CANDIDATES)
+        else:
+            candidates = list(self.candidates)
+            if not candidates:
+                raise ValueError(
+                    "candidates is empty; name the methods method='auto' should "
+                    f"compare (any of {list(METHODS)}), or None for the default "
+                    f"{list(_DEFAULT_CANDIDATES)}."
+                )
         unknown = [c for c in candidates if c not in METHODS]
         if unknown:
             raise ValueError(
                 f"candidates has unknown methods {unknown}; known: {METHODS}."
             )
-        candidates = [c for c in candidates if c in available]
-        self.cv_results_ = {m: self._cv_score(m, split) for m in candidates}
+        usable = [c for c in candidates if c in available]
+        if not usable:
+            raise ValueError(
+                f"None of candidates {candidates} can run with the given source; "
+                f"available here: {available}."
+            )
+        self.cv_results_ = {m: self._cv_score(m, split) for m in usable}
         finite = {m: s for m, s in self.cv_results_.items() if np.isfinite(s[0])}
         return max(finite, key=lambda m: finite[m][0]) if finite else "target_only"
 
@@ -553,7 +659,8 @@ _DOC = """
     trunk_learning_rate : float, default=None
         "finetune": the trunk's learning rate (None: the estimator's).
     candidates : list of str, default=None
-        Methods "auto" compares.
+        Methods "auto" compares (None: the default list above). An empty list,
+        or one whose methods the given source cannot run, raises.
     cv_folds : int, default=3
         Folds of the target rows for "auto" (and the two-stage TrAdaBoost.R2).
     task_column : int or str, default=None

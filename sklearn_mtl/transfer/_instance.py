@@ -1,10 +1,14 @@
 """Instance-based transfer: source samples reweighted by relevance to the target."""
 
+from numbers import Real
+
 import numpy as np
 import scipy.optimize
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import KFold
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_array
 
 __all__ = [
     "kmm_weights",
@@ -15,6 +19,16 @@ __all__ = [
 ]
 
 
+@validate_params(
+    {
+        "X_source": ["array-like"],
+        "X_target": ["array-like"],
+        "gamma": [None, Interval(Real, 0, None, closed="neither")],
+        "bound": [Interval(Real, 0, None, closed="neither")],
+        "epsilon": [None, Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kmm_weights(X_source, X_target, *, gamma=None, bound=1000.0, epsilon=None):
     """Kernel mean matching (Huang et al., 2007): weights ``beta`` of the sources.
 
@@ -26,10 +40,31 @@ def kmm_weights(X_source, X_target, *, gamma=None, bound=1000.0, epsilon=None):
     penalty, then projected onto the band by rescaling. ``gamma`` defaults to
     ``1 / (n_features * var(X))``.
 
+    Parameters
+    ----------
+    X_source : array-like of shape (n_source, n_features)
+        Source samples to weight.
+    X_target : array-like of shape (n_target, n_features)
+        Target samples (unlabelled) whose distribution the weights match.
+    gamma : float > 0, default=None
+        RBF kernel width.
+    bound : float > 0, default=1000.0
+        Upper bound ``B`` of every weight.
+    epsilon : float >= 0, default=None
+        Allowed relative deviation of ``sum(beta)`` from ``n_source``;
+        default ``(sqrt(n_source) - 1) / sqrt(n_source)``.
+
     Returns
     -------
     beta : ndarray of shape (n_source,)
     """
+    X_source = check_array(X_source, input_name="X_source")
+    X_target = check_array(X_target, input_name="X_target")
+    if X_source.shape[1] != X_target.shape[1]:
+        raise ValueError(
+            f"X_source has {X_source.shape[1]} features but X_target has "
+            f"{X_target.shape[1]}; KMM compares samples of the same features."
+        )
     n_source, n_target = len(X_source), len(X_target)
     if gamma is None:
         spread = np.vstack([X_source, X_target]).var()

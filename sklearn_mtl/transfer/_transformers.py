@@ -4,10 +4,11 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._tasks import _as_labels
+from .._tasks import _as_labels, _labels_to_index
+from ._domains import target_position
 
 __all__ = ["FeatureAugmentation", "CORAL", "SharedRepresentation"]
 
@@ -15,8 +16,11 @@ __all__ = ["FeatureAugmentation", "CORAL", "SharedRepresentation"]
 class _DomainTransformer(TransformerMixin, BaseEstimator):
     """Rows whose task is ``target`` are target rows; every other row is a source.
 
-    ``task_ids`` are required in ``fit``; in ``transform`` they are optional
-    and, when absent, every row is a target row (the prediction case).
+    ``task_ids`` are required in ``fit``, where ``target`` must be one of
+    them; in ``transform`` they are optional and, when absent, every row is a
+    target row (the prediction case). Labels in ``transform`` must be tasks
+    seen in ``fit``, so a label of another type cannot turn target rows into
+    sources unnoticed.
     """
 
     __metadata_request__fit = {"task_ids": True}
@@ -26,16 +30,31 @@ class _DomainTransformer(TransformerMixin, BaseEstimator):
         """Fit, then transform with the same task labels."""
         return self.fit(X, y, task_ids=task_ids).transform(X, task_ids=task_ids)
 
-    def _target_mask(self, X, task_ids, required):
+    def _fit_target_mask(self, X, task_ids):
+        """Record ``tasks_`` and ``target_``; the target rows of ``X``."""
+        name = type(self).__name__
         if task_ids is None:
-            if required:
-                raise ValueError(
-                    f"{type(self).__name__} needs task_ids in fit to tell target rows "
-                    "(task == target) from source rows."
-                )
+            raise ValueError(
+                f"{name} needs task_ids in fit to tell target rows "
+                "(task == target) from source rows."
+            )
+        if self.target is None:
+            raise ValueError(
+                f"{name} needs target: the task label of the target rows "
+                f"(target=None would make every row a source row)."
+            )
+        labels = _as_labels(task_ids, X.shape[0])
+        self.tasks_ = np.unique(labels)
+        position = target_position(self.tasks_, self.target, len(self.tasks_))
+        self.target_ = self.tasks_[position]
+        return labels == self.target_
+
+    def _target_mask(self, X, task_ids):
+        if task_ids is None:
             return np.ones(X.shape[0], dtype=bool)
         labels = _as_labels(task_ids, X.shape[0])
-        return labels == self.target
+        position = int(np.flatnonzero(self.tasks_ == self.target_)[0])
+        return _labels_to_index(labels, self.tasks_) == position
 
 
 class FeatureAugmentation(_DomainTransformer):
@@ -47,7 +66,15 @@ class FeatureAugmentation(_DomainTransformer):
     Parameters
     ----------
     target : object
-        Task label of the target rows.
+        Task label of the target rows; must be one of the labels given to
+        ``fit``.
+
+    Attributes
+    ----------
+    tasks_ : ndarray
+        Task labels seen in ``fit`` (``transform`` accepts only these).
+    target_ : object
+        The target task label.
 
     Examples
     --------
@@ -64,6 +91,7 @@ class FeatureAugmentation(_DomainTransformer):
     def __init__(self, target=None):
         self.target = target
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, task_ids=None):
         """Record the number of features (and check the target rows exist).
 
@@ -79,7 +107,7 @@ class FeatureAugmentation(_DomainTransformer):
         self : object
         """
         X = validate_data(self, X)
-        self._target_mask(X, task_ids, required=True)
+        self._fit_target_mask(X, task_ids)
         return self
 
     def transform(self, X, task_ids=None):
@@ -97,7 +125,7 @@ class FeatureAugmentation(_DomainTransformer):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        target = self._target_mask(X, task_ids, required=False)[:, None]
+        target = self._target_mask(X, task_ids)[:, None]
         return np.hstack([X, np.where(target, 0.0, X), np.where(target, X, 0.0)])
 
 
@@ -113,7 +141,8 @@ class CORAL(_DomainTransformer):
     Parameters
     ----------
     target : object
-        Task label of the target rows.
+        Task label of the target rows; must be one of the labels given to
+        ``fit``.
     regularization : float, default=1.0
         Added to both covariances' diagonals (the paper's choice for
         standardized features).
@@ -123,6 +152,10 @@ class CORAL(_DomainTransformer):
     transform_ : ndarray of shape (n_features, n_features)
         ``C_s^{-1/2} C_t^{1/2}``.
     source_mean_, target_mean_ : ndarray of shape (n_features,)
+    tasks_ : ndarray
+        Task labels seen in ``fit`` (``transform`` accepts only these).
+    target_ : object
+        The target task label.
 
     Examples
     --------
@@ -146,6 +179,7 @@ class CORAL(_DomainTransformer):
         self.target = target
         self.regularization = regularization
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, task_ids=None):
         """Estimate both domains' means and covariances.
 
@@ -161,7 +195,7 @@ class CORAL(_DomainTransformer):
         self : object
         """
         X = validate_data(self, X)
-        target = self._target_mask(X, task_ids, required=True)
+        target = self._fit_target_mask(X, task_ids)
         for name, rows in [("target", target), ("source", ~target)]:
             if rows.sum() < 2:
                 raise ValueError(
@@ -192,7 +226,7 @@ class CORAL(_DomainTransformer):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        target = self._target_mask(X, task_ids, required=False)
+        target = self._target_mask(X, task_ids)
         out = X.copy()
         source = ~target
         out[source] = (
@@ -209,11 +243,18 @@ def _matrix_power(matrix, power):
 
 
 class SharedRepresentation(TransformerMixin, BaseEstimator):
-    """A fitted multi-task network's shared trunk as a feature extractor.
+    """A fitted multi-task network's shared representation as a feature extractor.
 
-    ``transform`` returns the network's shared representation (for hard
-    sharing, the trunk output); ``fit`` fits a clone of the network unless
-    ``prefit``.
+    ``transform`` returns the representation the network's task heads read:
+    for hard sharing the trunk output (the same for every task); for MMoE the
+    mixture of experts under the row's own task's gate; for cross-stitch the
+    row's task's tower. ``fit`` fits a clone of the network unless ``prefit``.
+
+    Which task a row's representation is taken for: its label in
+    ``task_ids`` when given (or the network's ``task_column``), else ``task``,
+    else — only where the representation does not depend on the task (hard
+    sharing, or a single task) — any task. A task-dependent network without
+    any of these raises rather than guessing.
 
     Parameters
     ----------
@@ -221,6 +262,9 @@ class SharedRepresentation(TransformerMixin, BaseEstimator):
         The multi-task network.
     prefit : bool, default=False
         Use ``network`` as already fitted (no fitting in ``fit``).
+    task : object, default=None
+        Task whose representation serves rows given without task labels
+        (e.g. the target task of a transfer pipeline).
 
     Attributes
     ----------
@@ -242,11 +286,17 @@ class SharedRepresentation(TransformerMixin, BaseEstimator):
     (120, 64)
     """
 
-    _parameter_constraints = {"network": "no_validation", "prefit": ["boolean"]}
+    _parameter_constraints = {
+        "network": "no_validation",  # checked in fit, with a message naming it
+        "prefit": ["boolean"],
+        "task": "no_validation",
+    }
+    __metadata_request__transform = {"task_ids": True}
 
-    def __init__(self, network, prefit=False):
+    def __init__(self, network, prefit=False, task=None):
         self.network = network
         self.prefit = prefit
+        self.task = task
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **fit_params):
@@ -266,25 +316,72 @@ class SharedRepresentation(TransformerMixin, BaseEstimator):
         """
         from sklearn.base import clone
 
+        from ..neural import MultiTaskClassifier, MultiTaskRegressor
+
+        if not isinstance(self.network, (MultiTaskRegressor, MultiTaskClassifier)):
+            raise InvalidParameterError(
+                "SharedRepresentation needs network to be a multi-task network "
+                "(MultiTaskRegressor or MultiTaskClassifier) whose shared "
+                f"representation it returns; got {type(self.network).__name__} "
+                f"({self.network!r})."
+            )
         if self.prefit:
             check_is_fitted(self.network, "net_")
             self.network_ = self.network
         else:
             self.network_ = clone(self.network).fit(X, y, **fit_params)
+        if self.task is not None:
+            tasks = self.network_.tasks_
+            target_position(tasks, self.task, len(tasks), name="task")
         return self
 
-    def transform(self, X):
-        """The shared representation of ``X`` (task-independent for hard sharing).
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then transform with the same task labels.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+        y : array-like, default=None
+            Targets for fitting the network.
+        **fit_params : dict
+            Passed to the network's fit; ``task_ids`` also to ``transform``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+        """
+        task_ids = fit_params.get("task_ids")
+        return self.fit(X, y, **fit_params).transform(X, task_ids=task_ids)
+
+    def transform(self, X, task_ids=None):
+        """The shared representation of ``X``, each row under its own task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row (its MMoE gate or cross-stitch tower). None: the
+            network's ``task_column``, else ``task``, else — for a
+            representation shared by all tasks — any task.
 
         Returns
         -------
         features : ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self, "network_")
-        task_ids = np.repeat(self.network_.tasks_[:1], np.shape(X)[0])
-        features = self.network_.transform(X, task_ids=task_ids)
-        return features
+        network = self.network_
+        if task_ids is None and getattr(network, "task_column", None) is None:
+            tasks = network.tasks_
+            if self.task is not None:
+                position = target_position(tasks, self.task, len(tasks), name="task")
+            elif len(tasks) == 1 or getattr(network, "architecture", "hard") == "hard":
+                position = 0  # hard sharing: every task reads the same trunk output
+            else:
+                raise ValueError(
+                    f"The network (architecture={network.architecture!r}) has one "
+                    f"representation per task and {len(tasks)} tasks; pass task_ids "
+                    "to transform (each row then uses its own task's "
+                    "representation) or set task= to the task to represent."
+                )
+            task_ids = np.repeat(tasks[position : position + 1], np.shape(X)[0])
+        return network.transform(X, task_ids=task_ids)
