@@ -34,6 +34,11 @@ def _inner_has(method):
     return check
 
 
+# scipy.sparse X goes to the wrapped estimator as it is (CSR or CSC; any other
+# format becomes CSR, which the per-task row selection reads fast).
+_ARRAY_PARAMS = {"accept_sparse": ["csr", "csc"]}
+
+
 def _fit_one(estimator, X, y, sample_weight):
     if sample_weight is None:
         return estimator.fit(X, y)
@@ -54,7 +59,8 @@ class _TaskMetaEstimator(MultiTaskMixin, MetaEstimatorMixin, BaseEstimator):
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
-        tags.input_tags.sparse = False
+        # X reaches the wrapped estimator as given, so it decides about sparse X.
+        tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = False
         tags.target_tags.multi_output = True
         return tags
@@ -97,6 +103,8 @@ class IndependentTasks(_TaskMetaEstimator):
     The yardstick every multi-task model must beat when tasks differ. Follows
     the package's task convention (``task_ids``, ``task_column`` or a wide
     2-D ``y``).
+
+    ``X`` may be a scipy.sparse matrix when ``estimator`` accepts one.
 
     Parameters
     ----------
@@ -166,7 +174,13 @@ class IndependentTasks(_TaskMetaEstimator):
         self._check_weights_supported(sample_weight)
         classifier = _is_classifier(self.estimator)
         data = check_fit_data(
-            self, X, y, task_ids, sample_weight, classifier=classifier
+            self,
+            X,
+            y,
+            task_ids,
+            sample_weight,
+            classifier=classifier,
+            array_params=_ARRAY_PARAMS,
         )
         jobs = (
             delayed(_fit_one)(
@@ -183,7 +197,7 @@ class IndependentTasks(_TaskMetaEstimator):
         return self
 
     def _per_task(self, X, task_ids, method, n_outputs=None):
-        data = check_predict_data(self, X, task_ids)
+        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
         out = None
         for t, rows in enumerate(data.rows_of_tasks()):
             if rows.size == 0:
@@ -274,6 +288,8 @@ class PooledTasks(_TaskMetaEstimator):
     the same task convention as every estimator here; task labels only shape
     the output (and tasks unseen in fit are welcome at predict).
 
+    ``X`` may be a scipy.sparse matrix when ``estimator`` accepts one.
+
     Parameters
     ----------
     estimator : estimator object
@@ -340,6 +356,7 @@ class PooledTasks(_TaskMetaEstimator):
             classifier=classifier,
             min_samples_per_task=1,
             per_task_classes=False,
+            array_params=_ARRAY_PARAMS,
         )
         self.estimator_ = _fit_one(
             clone(self.estimator), data.X_rows, data.y, data.sample_weight
@@ -349,7 +366,9 @@ class PooledTasks(_TaskMetaEstimator):
         return self
 
     def _pooled(self, X, task_ids, method):
-        data = check_predict_data(self, X, task_ids, allow_unknown_tasks=True)
+        data = check_predict_data(
+            self, X, task_ids, array_params=_ARRAY_PARAMS, allow_unknown_tasks=True
+        )
         if data.wide:
             # Every task shares X and the model: predict once, repeat per task.
             values = getattr(self.estimator_, method)(data.X)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -134,6 +135,11 @@ def _split_task_column(X, task_column):
             f"task_column={task_column!r} names a column, but X is not a DataFrame; "
             "give the column's integer position instead."
         )
+    if sp.issparse(X):
+        X = X.tocsc()
+        position = _column_position(task_column, X.shape[1])
+        keep = np.delete(np.arange(X.shape[1]), position)
+        return X[:, keep], X[:, [position]].toarray().ravel()
     X = np.asarray(X, dtype=object if _has_strings(X) else None)
     if X.ndim != 2:
         raise ValueError(

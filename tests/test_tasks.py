@@ -246,3 +246,80 @@ def test_score_of_long_model_with_wide_y_is_named(rng):
     model = IndependentTasks(Ridge()).fit(X, y, task_ids=task_ids)
     with pytest.raises(ValueError, match=r"fitted in long format\); give a 1-D y"):
         model.score(X, np.column_stack([y, y]), task_ids=task_ids)
+
+
+@pytest.mark.parametrize("meta", [IndependentTasks, PooledTasks])
+@pytest.mark.parametrize(
+    "base, sparse_format",
+    [
+        (Ridge(alpha=0.7, solver="sparse_cg", tol=1e-12), "csr"),
+        (LogisticRegression(C=0.3, tol=1e-10), "csc"),
+        (LogisticRegression(C=0.3, tol=1e-10), "coo"),
+    ],
+    ids=repr,
+)
+def test_sparse_X_reaches_the_base_estimator(meta, base, sparse_format, rng):
+    """Sparse X is passed on (not densified, not refused) and fits like dense X."""
+    import scipy.sparse as sp
+
+    X = rng.standard_normal((90, 6)) * (rng.random_sample((90, 6)) < 0.3)
+    task_ids = np.repeat(["a", "b", "c"], 30)
+    y = X @ rng.standard_normal(6) + 0.3 * rng.standard_normal(90)
+    if isinstance(base, LogisticRegression):
+        y = (y > np.median(y)).astype(int)
+    as_sparse = {"csr": sp.csr_matrix, "csc": sp.csc_array, "coo": sp.coo_matrix}
+    X_sparse = as_sparse[sparse_format](X)
+    weights = rng.uniform(0.5, 2.0, 90)
+    dense = meta(clone(base)).fit(X, y, task_ids=task_ids, sample_weight=weights)
+    sparse = meta(clone(base)).fit(
+        X_sparse, y, task_ids=task_ids, sample_weight=weights
+    )
+    fitted = sparse.estimators_ if meta is IndependentTasks else [sparse.estimator_]
+    for estimator, reference in zip(
+        fitted, dense.estimators_ if meta is IndependentTasks else [dense.estimator_]
+    ):
+        np.testing.assert_allclose(estimator.coef_, reference.coef_, rtol=1e-5)
+    method = "predict" if isinstance(base, Ridge) else "predict_proba"
+    np.testing.assert_allclose(
+        getattr(sparse, method)(X_sparse, task_ids=task_ids),
+        getattr(dense, method)(X, task_ids=task_ids),
+        rtol=1e-5,
+    )
+    # The task column of a sparse X is read and dropped like a dense one's.
+    codes = np.searchsorted(["a", "b", "c"], task_ids)
+    by_column = meta(clone(base), task_column=-1).fit(
+        sp.csr_array(np.column_stack([X, codes])), y, sample_weight=weights
+    )
+    np.testing.assert_allclose(
+        getattr(by_column, method)(sp.csr_array(np.column_stack([X, codes]))),
+        getattr(dense, method)(X, task_ids=task_ids),
+        rtol=1e-5,
+    )
+
+
+class _SparseOnlyRidge(Ridge):
+    """A Ridge that proves it was handed a sparse matrix."""
+
+    def fit(self, X, y, sample_weight=None):
+        import scipy.sparse as sp
+
+        assert sp.issparse(X), "X was densified before reaching the base estimator"
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def predict(self, X):
+        import scipy.sparse as sp
+
+        assert sp.issparse(X), "X was densified before reaching the base estimator"
+        return super().predict(X)
+
+
+@pytest.mark.parametrize("meta", [IndependentTasks, PooledTasks])
+def test_sparse_X_is_not_densified(meta, rng):
+    import scipy.sparse as sp
+
+    X = sp.random_array((40, 5), density=0.3, format="csr", random_state=0)
+    y, task_ids = rng.standard_normal(40), np.arange(40) % 2
+    model = meta(_SparseOnlyRidge(solver="sparse_cg")).fit(X, y, task_ids=task_ids)
+    assert model.predict(X, task_ids=task_ids).shape == (40,)
+    wide = meta(_SparseOnlyRidge(solver="sparse_cg")).fit(X, np.column_stack([y, y]))
+    assert wide.predict(X).shape == (40, 2)
