@@ -414,3 +414,102 @@ def test_pcgrad_removes_conflicts_only():
         surgery.fit(X, y, task_ids=task_ids).score(X, y, task_ids=task_ids)
         > plain.fit(X, y, task_ids=task_ids).score(X, y, task_ids=task_ids) - 0.1
     )
+
+
+# -- bad inputs: clear errors instead of NaN or deep tracebacks -------------------
+
+
+@pytest.mark.parametrize(
+    "params, scale, cause",
+    [
+        (dict(learning_rate=1e12), 1.0, "learning rate is too high"),
+        (dict(optimizer="sgd"), 1e8, "inputs are not scaled"),
+    ],
+)
+def test_diverging_training_stops_with_a_clear_error(regression, params, scale, cause):
+    X, y, task_ids = regression
+    model = MultiTaskRegressor(**{**FAST, **params})
+    with pytest.raises(ValueError, match=r"diverged in epoch \d+") as error:
+        model.fit(X * scale, y, task_ids=task_ids)
+    message = str(error.value)
+    # Both causes are named; the likelier one first.
+    assert "learning_rate=" in message and "StandardScaler" in message
+    assert message.index(cause) < message.index("or the")
+
+
+def test_zero_weight_task_in_a_batch_contributes_nothing():
+    output = torch.tensor([[1.0], [3.0], [0.0], [2.0]])
+    target = {
+        "y": torch.tensor([[0.0], [1.0], [5.0], [0.0]]),
+        "weight": torch.tensor([1.0, 3.0, 0.0, 0.0]),
+    }
+    losses = batch_losses(
+        output, target, torch.tensor([0, 0, 1, 1]), torch.tensor([1, 1]), 1, False
+    )
+    assert losses.present.tolist() == [True, False]
+    # Task 0: (1 * 1 + 3 * 4) / 4; task 1 weighs nothing and is absent.
+    np.testing.assert_allclose(losses.per_task().detach().numpy(), [3.25, 0.0])
+    assert losses.mean_over_tasks().item() == pytest.approx(3.25)
+    # Task 1 has a single row of non-zero weight: most batches holding task 1
+    # rows weigh it 0; training stays finite.
+    X, y, task_ids = make_multitask_regression(
+        n_tasks=3, n_samples=40, n_features=5, random_state=0
+    )
+    weights = np.where(task_ids == 1, 0.0, 1.0)
+    weights[np.flatnonzero(task_ids == 1)[0]] = 1.0
+    model = MultiTaskRegressor(**{**FAST, "batch_size": 8}).fit(
+        X, y, task_ids=task_ids, sample_weight=weights
+    )
+    assert np.all(np.isfinite(model.predict(X, task_ids=task_ids)))
+
+
+@pytest.mark.parametrize(
+    "seed", [0, np.int64(3), np.random.RandomState(5)], ids=["int", "np.int64", "rs"]
+)
+def test_pcgrad_follows_the_estimators_random_state(seed):
+    # Four tasks in conflict (opposite signs): the projection order matters.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((160, 4))
+    task_ids = np.repeat(np.arange(4), 40)
+    coef = np.array([[1, 1, 0, 0], [-1, -1, 0, 0], [1, -1, 1, 0], [-1, 1, 0, 1]])
+    y = np.einsum("nd,nd->n", X, coef[task_ids])
+
+    def fit(random_state, weighting="pcgrad"):
+        model = MultiTaskRegressor(
+            loss_weighting=weighting,
+            max_epochs=4,
+            batch_size=32,
+            random_state=random_state,
+        )
+        return model.fit(X, y, task_ids=task_ids).predict(X, task_ids=task_ids)
+
+    copy_of = (
+        (lambda: np.random.RandomState(5))
+        if isinstance(seed, np.random.RandomState)
+        else (lambda: seed)
+    )
+    np.testing.assert_array_equal(fit(copy_of()), fit(copy_of()))
+    # Only the projection order differs between these two fits.
+    first = fit(0, PCGrad(random_state=np.int64(1)))
+    np.testing.assert_array_equal(first, fit(0, PCGrad(random_state=np.int64(1))))
+    assert not np.array_equal(first, fit(0, PCGrad(random_state=2)))
+
+
+@pytest.mark.parametrize("sizes", [(0,), (16, -4), (8.0,), (2.5,), (True,)])
+def test_bad_hidden_layer_sizes_name_the_parameter(regression, sizes):
+    X, y, task_ids = regression
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a tuple of pos"):
+        MultiTaskRegressor(hidden_layer_sizes=sizes, **FAST).fit(
+            X, y, task_ids=task_ids
+        )
+
+
+def test_model_fitted_with_early_stopping_pickles(regression):
+    X, y, task_ids = regression
+    model = MultiTaskRegressor(early_stopping=True, n_iter_no_change=2, **FAST).fit(
+        X, y, task_ids=task_ids
+    )
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(X, task_ids=task_ids), model.predict(X, task_ids=task_ids)
+    )

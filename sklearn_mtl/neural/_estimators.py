@@ -8,7 +8,7 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
@@ -371,6 +371,43 @@ class _NeuralMultiTaskModel(BaseEstimator):
             return None
         return torch.as_tensor(data.sample_index, device=device)
 
+    def _check_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        bad = [
+            s
+            for s in sizes
+            if isinstance(s, (bool, np.bool_)) or not isinstance(s, Integral) or s < 1
+        ]
+        if bad:
+            raise ValueError(
+                "hidden_layer_sizes must be a tuple of positive integers (layer "
+                f"widths); got {tuple(sizes)!r}, where {bad[0]!r} is not a positive "
+                "integer."
+            )
+
+    def _diverged_error(self, X, diverged):
+        """The error for a loss that became NaN/inf, in the user's terms."""
+        scale = float(np.max(np.abs(X))) if np.issubdtype(X.dtype, np.number) else 0
+        causes = [
+            f"the learning rate is too high (learning_rate={self.learning_rate!r}; "
+            "try 10 to 1000 times smaller)"
+        ]
+        unscaled = f"the inputs are not scaled (largest |X| = {scale:.3g}; "
+        unscaled += "standardize X, e.g. with StandardScaler)"
+        # Inputs far from unit scale are the more likely culprit: name them first.
+        causes.insert(0 if scale > 1e3 else 1, unscaled)
+        if diverged.kind == "parameters":
+            what = f"after epoch {diverged.epoch}: the weights became NaN or infinite"
+        else:
+            what = (
+                f"in epoch {diverged.epoch}: the {diverged.kind} loss became "
+                f"{diverged.value}"
+            )
+        return ValueError(
+            f"Training of {type(self).__name__} diverged {what}. Likely causes: "
+            f"{causes[0]}, or {causes[1]}."
+        )
+
     def _validation_rows(self, strata, rng):
         """Hold out a share of every task (and class) with at least 2 rows."""
         rows = []
@@ -398,12 +435,26 @@ class _NeuralMultiTaskModel(BaseEstimator):
         import torch
         from skorch.callbacks import EarlyStopping
 
-        from ._net import MultiTaskNet, MultiTaskSystem, RowsDataset
+        from ._net import (
+            MultiTaskNet,
+            MultiTaskSystem,
+            RowsDataset,
+            TrainingDiverged,
+            silent,
+        )
 
+        self._check_hidden_layer_sizes()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         weighting = resolve_weighting(self.loss_weighting)
+        if "random_state" in weighting.get_params() and (
+            weighting.get_params()["random_state"] is None
+        ):
+            # An unseeded weighting (loss_weighting="pcgrad") follows the
+            # estimator's random_state; derived from ``seed`` so that it draws
+            # nothing more from ``rng``.
+            weighting = clone(weighting).set_params(random_state=seed)
         optimizer = (
             getattr(torch.optim, _OPTIMIZERS[self.optimizer])
             if isinstance(self.optimizer, str)
@@ -433,7 +484,8 @@ class _NeuralMultiTaskModel(BaseEstimator):
                         threshold=self.tol,
                         threshold_mode="abs",
                         load_best=True,
-                        sink=lambda *a: None,
+                        # A named function: a lambda would make the model unpicklable.
+                        sink=silent,
                     )
                 )
             net = MultiTaskNet(
@@ -458,7 +510,14 @@ class _NeuralMultiTaskModel(BaseEstimator):
             net.task_balanced = self.task_balanced_batches
             net.mixed_precision = self.mixed_precision
             net.generator = torch.Generator().manual_seed(seed)
-            net.fit(dataset, None)
+            try:
+                net.fit(dataset, None)
+            except TrainingDiverged as diverged:
+                raise self._diverged_error(data.X, diverged) from None
+            # The last optimizer step is followed by no loss: check its result.
+            if not all(torch.isfinite(p).all() for p in system.parameters()):
+                diverged = TrainingDiverged(len(net.history), "parameters", "nan")
+                raise self._diverged_error(data.X, diverged)
         self.net_ = net
         self.device_ = device
         self.n_iter_ = len(net.history)

@@ -5,13 +5,30 @@ DataLoader collation (which costs up to half the throughput on small nets).
 """
 
 import contextlib
+import math
 
 import torch
 from skorch import NeuralNet
 from torch import nn
 from torch.utils.data import Dataset
 
-__all__ = ["MultiTaskSystem", "RowsDataset", "MultiTaskNet"]
+__all__ = ["MultiTaskSystem", "RowsDataset", "MultiTaskNet", "TrainingDiverged"]
+
+
+class TrainingDiverged(Exception):
+    """A training or validation loss became NaN or infinite.
+
+    Raised inside the training loop; the estimator turns it into an error in
+    the user's terms (learning rate, input scale).
+    """
+
+    def __init__(self, epoch, kind, value):
+        super().__init__(f"the {kind} loss became {value} in epoch {epoch}")
+        self.epoch, self.kind, self.value = epoch, kind, value
+
+
+def silent(*args, **kwargs):
+    """A print replacement that prints nothing (picklable, unlike a lambda)."""
 
 
 class MultiTaskSystem(nn.Module):
@@ -127,8 +144,15 @@ class BatchLosses:
             self.task_weight = torch.zeros(n_tasks, device=weight.device).index_add_(
                 0, task_index, weight
             )
+        # A task whose rows in the batch all weigh 0 is absent: it contributes
+        # nothing (and its 0 / 0 mean is never formed).
         self.present = self.task_weight > 0
         self._per_task = None
+
+    def _inverse_task_weight(self):
+        return torch.where(
+            self.present, 1.0 / torch.where(self.present, self.task_weight, 1.0), 0.0
+        )
 
     def per_task(self):
         """Weighted mean loss of every task (0 where absent), with gradients."""
@@ -136,13 +160,15 @@ class BatchLosses:
             sums = torch.zeros_like(self.task_weight).index_add_(
                 0, self.task_index, self.weight * self.row_loss
             )
-            self._per_task = sums / self.task_weight.clamp_min(1e-12)
+            self._per_task = sums * self._inverse_task_weight()
         return self._per_task
 
     def mean_over_tasks(self):
         with torch.no_grad():
             n_present = self.present.sum().clamp_min(1)
-            coef = self.weight / (self.task_weight[self.task_index] * n_present)
+            coef = self.weight * (self._inverse_task_weight() / n_present)[
+                self.task_index
+            ]
         return (coef * self.row_loss).sum()
 
 
@@ -216,6 +242,14 @@ class MultiTaskNet(NeuralNet):
         loss = weighting.backward(losses, shared, others)
         weighting.record(losses)
         return {"loss": loss, "y_pred": y_pred}
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        # The batch loss is already on the host (skorch recorded its .item()):
+        # checking it costs no device synchronization.
+        kind = "train" if training else "valid"
+        value = self.history[-1, "batches", -1, f"{kind}_loss"]
+        if not math.isfinite(value):
+            raise TrainingDiverged(len(self.history), kind, value)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)

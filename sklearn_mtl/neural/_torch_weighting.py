@@ -10,6 +10,7 @@ is told the ``shared`` parameters (trunk, experts, towers) apart from the
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from torch import nn
 
 
@@ -178,9 +179,8 @@ class PCGradState(TaskWeighting):
 
     def __init__(self, n_tasks, random_state):
         super().__init__(n_tasks)
-        self.rng = np.random.RandomState(
-            random_state if isinstance(random_state, int) else None
-        )
+        # np.integer seeds and RandomState instances count as seeds too.
+        self.rng = check_random_state(random_state)
 
     def backward(self, losses, shared, others):
         task_losses, present = losses.per_task(), losses.present

@@ -194,7 +194,9 @@ class PCGrad(LossWeighting):
     Parameters
     ----------
     random_state : int, RandomState instance or None, default=None
-        Order of the projections.
+        Order of the projections; None follows the estimator's
+        ``random_state`` (so ``loss_weighting="pcgrad"`` is reproducible
+        whenever the estimator is seeded).
 
     Examples
     --------
