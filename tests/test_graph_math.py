@@ -288,3 +288,67 @@ def test_classifier_mean_normalization_uses_weighted_task_totals():
         X, y, task_ids=task_ids, sample_weight=weights / totals[task_ids]
     )
     np.testing.assert_allclose(mean.coef_, as_sum.coef_, rtol=1e-5, atol=1e-7)
+
+
+# --- unpenalized tasks with fewer samples than features ---------------------
+
+
+@pytest.mark.parametrize("solver", ["cg", "direct"])
+def test_unpenalized_small_tasks_get_the_minimum_norm_least_squares(solver):
+    """alpha_l2=0 and a task without graph edges, n_t < d: lstsq per task."""
+    rng = np.random.RandomState(8)
+    sizes, d = [6, 30, 25, 8], 10
+    task_ids = np.repeat(np.arange(4), sizes)
+    X = rng.standard_normal((task_ids.size, d))
+    y = rng.standard_normal(task_ids.size)
+    weights = rng.uniform(0.5, 2.0, size=task_ids.size)
+    # Tasks 0 and 1 linked, tasks 2 and 3 alone; tasks 0 and 3 have n_t < d.
+    graph = np.zeros((4, 4))
+    graph[0, 1] = graph[1, 0] = 1.0
+    for alpha_graph, alone in [(0.0, [0, 1, 2, 3]), (2.0, [2, 3])]:
+        model = GraphMultiTaskRegressor(
+            graph=graph, alpha_graph=alpha_graph, alpha_l2=0.0, solver=solver, tol=1e-12
+        ).fit(X, y, task_ids=task_ids, sample_weight=weights)
+        for t in alone:
+            rows = task_ids == t
+            root = np.sqrt(weights[rows])
+            x_mean = np.average(X[rows], axis=0, weights=weights[rows])
+            y_mean = np.average(y[rows], weights=weights[rows])
+            coef = np.linalg.lstsq(
+                root[:, None] * (X[rows] - x_mean),
+                root * (y[rows] - y_mean),
+                rcond=None,
+            )[0]
+            np.testing.assert_allclose(model.coef_[t], coef, rtol=1e-8, atol=1e-10)
+            assert model.intercept_[t] == pytest.approx(y_mean - x_mean @ coef)
+        # The linked tasks are still optimal for their coupled objective.
+        L = np.diag(graph.sum(axis=1)) - graph
+        grad_w, grad_b = _hand_objective_grad(
+            X,
+            y,
+            task_ids,
+            weights,
+            np.ones(4),
+            model.coef_,
+            model.intercept_,
+            L,
+            alpha_graph,
+            0.0,
+        )
+        assert np.abs(grad_w).max() < 1e-8
+        assert np.abs(grad_b).max() < 1e-8
+
+
+def test_unpenalized_small_tasks_on_the_complete_graph_without_graph_weight():
+    rng = np.random.RandomState(9)
+    task_ids = np.repeat(np.arange(3), [4, 5, 40])
+    X = rng.standard_normal((task_ids.size, 8))
+    y = rng.standard_normal(task_ids.size)
+    model = GraphMultiTaskRegressor(alpha_graph=0.0, alpha_l2=0.0).fit(
+        X, y, task_ids=task_ids
+    )
+    for t in range(3):
+        rows = task_ids == t
+        Xc, yc = X[rows] - X[rows].mean(axis=0), y[rows] - y[rows].mean()
+        coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+        np.testing.assert_allclose(model.coef_[t], coef, rtol=1e-8, atol=1e-10)

@@ -12,18 +12,26 @@ where ``P`` is the task graph's Laplacian (or a learned task precision),
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from scipy.special import expit, logsumexp
 
 from ._solvers import (
-    block_jacobi_cg,
+    SolverResult,
     fista,
     l1_optimality,
     lbfgs,
+    pcg,
     soft_threshold,
     sparse_direct,
 )
 
 __all__ = ["TaskPenalty", "SquaredProblem", "LogisticProblem", "task_loss_scale"]
+
+
+# Above this many features (or this many Gram entries in all) a sparse X is
+# not turned into per-task Gram blocks: the solver multiplies by X_t and X_t^T.
+MATRIX_FREE_FEATURES = 2000
+MATRIX_FREE_GRAM_ENTRIES = 25_000_000
 
 
 def task_loss_scale(data, normalization):
@@ -45,6 +53,7 @@ class TaskPenalty:
         self.precision = precision
         self.alpha_graph = alpha_graph
         self.alpha_l2 = alpha_l2
+        self.complete_weight = _complete_weight(precision) if alpha_graph else None
 
     def _coupled(self, W):
         flat = W.reshape(W.shape[0], -1)
@@ -59,6 +68,13 @@ class TaskPenalty:
             grad = grad + 2.0 * self.alpha_graph * coupled
         return value, grad
 
+    def hessian_product(self, W):
+        """``alpha_l2 W + 2 alpha_graph P W``: the gradient, without the value."""
+        out = self.alpha_l2 * W
+        if self.alpha_graph:
+            out += (2.0 * self.alpha_graph) * self._coupled(W)
+        return out
+
     def diagonal(self):
         """Diagonal of the penalty's Hessian per task, shape (T,)."""
         precision_diag = (
@@ -67,6 +83,11 @@ class TaskPenalty:
             else np.diag(self.precision)
         )
         return self.alpha_l2 + 2.0 * self.alpha_graph * precision_diag
+
+    def restrict(self, keep):
+        """The penalty on the tasks ``keep`` (a boolean mask) alone."""
+        precision = self.precision[keep][:, keep]
+        return TaskPenalty(precision, self.alpha_graph, self.alpha_l2)
 
     def coupling(self):
         """The (T, T) matrix ``alpha_l2 I + 2 alpha_graph P``."""
@@ -86,21 +107,126 @@ class TaskPenalty:
         )
 
 
-def _task_sums(task_index, values, n_tasks):
-    """Sum of ``values`` rows per task, shape (n_tasks, n_columns)."""
-    out = np.zeros((n_tasks, values.shape[1]))
-    np.add.at(out, task_index, values)
-    return out
+def _complete_weight(precision):
+    """``c`` if ``precision == c (I - 11^T / T)`` (the complete graph), else None.
+
+    That penalty couples the tasks through their mean only, so the system is
+    block diagonal plus a rank-d term and has an exact d x d solve.
+    """
+    n_tasks = precision.shape[0]
+    if n_tasks < 2 or sp.issparse(precision):
+        return None
+    weight = -precision[0, 1] * n_tasks
+    if not weight > 0:
+        return None
+    expected = np.full((n_tasks, n_tasks), -weight / n_tasks)
+    expected.flat[:: n_tasks + 1] += weight
+    if np.max(np.abs(precision - expected)) > 1e-12 * weight:
+        return None
+    return weight
+
+
+def _padded_groups(counts, n_columns, budget=4_000_000):
+    """Split tasks, sorted by size, into groups padded to their largest task.
+
+    Yields ``(first, stop, width)`` over positions in the size order: tasks
+    within a group differ in size by at most a quarter (plus 4 rows), so
+    zero padding adds little work, and each group's padded array holds at
+    most ``budget`` numbers (or one task).
+    """
+    first, n_tasks = 0, len(counts)
+    while first < n_tasks:
+        limit = 1.25 * counts[first] + 4
+        stop = first + 1
+        while (
+            stop < n_tasks
+            and counts[stop] <= limit
+            and (stop + 1 - first) * counts[stop] * n_columns <= budget
+        ):
+            stop += 1
+        yield first, stop, int(counts[stop - 1])
+        first = stop
+
+
+def _task_products(Z, V, task_index, n_tasks):
+    """``Z_t^T Z_t`` (T, d, d) and ``Z_t^T V_t`` (T, d, k) for every task t.
+
+    Rows are grouped by task into zero-padded (tasks, rows, d + k) stacks and
+    multiplied as batched matrix products: one BLAS call per group of
+    similar-sized tasks, instead of one per task or a scatter per row.
+    """
+    n_features, n_targets = Z.shape[1], V.shape[1]
+    counts = np.bincount(task_index, minlength=n_tasks)
+    task_order = np.argsort(counts, kind="stable")
+    rank = np.empty(n_tasks, dtype=np.intp)
+    rank[task_order] = np.arange(n_tasks)
+    row_order = np.argsort(rank[task_index], kind="stable")
+    sorted_counts = counts[task_order]
+    starts = np.concatenate([[0], np.cumsum(sorted_counts)])
+    stacked = np.hstack([Z, V])[row_order]
+    gram = np.empty((n_tasks, n_features, n_features))
+    cross = np.empty((n_tasks, n_features, n_targets))
+    for first, stop, width in _padded_groups(sorted_counts, stacked.shape[1]):
+        rows = slice(starts[first], starts[stop])
+        slot = np.repeat(np.arange(stop - first), sorted_counts[first:stop])
+        position = np.arange(starts[first], starts[stop]) - starts[first + slot]
+        padded = np.zeros((stop - first, width, stacked.shape[1]))
+        padded[slot, position] = stacked[rows]
+        product = np.matmul(np.swapaxes(padded, 1, 2), padded[..., :n_features])
+        tasks = task_order[first:stop]
+        gram[tasks] = product[:, :n_features]
+        cross[tasks] = np.swapaxes(product[:, n_features:], 1, 2)
+    return gram, cross
+
+
+def _task_indicator(task_index, n_tasks, values):
+    """Sparse (T, n) matrix with ``values[i]`` at (task of row i, i): task sums."""
+    n_rows = task_index.shape[0]
+    return sp.csr_array(
+        (values, (task_index, np.arange(n_rows))), shape=(n_tasks, n_rows)
+    )
 
 
 def block_design(X, task_index, n_tasks):
     """Sparse (n, n_tasks * d) matrix with row i's features in its task's block."""
     n_rows, width = X.shape
+    if sp.issparse(X):
+        X = sp.csr_array(X)
+        columns = np.repeat(task_index * width, np.diff(X.indptr)) + X.indices
+        return sp.csr_array(
+            (X.data, columns, X.indptr), shape=(n_rows, n_tasks * width)
+        )
     columns = task_index[:, None] * width + np.arange(width)
     return sp.csr_array(
         (X.ravel(), columns.ravel(), np.arange(0, n_rows * width + 1, width)),
         shape=(n_rows, n_tasks * width),
     )
+
+
+def _inverse_blocks(blocks):
+    """Inverses of symmetric positive definite (T, d, d) blocks.
+
+    A block that is singular in floating point (an unpenalized task with
+    fewer samples than features) gets its pseudo-inverse instead.
+    """
+    try:
+        np.linalg.cholesky(blocks)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(blocks, hermitian=True)
+    return np.linalg.inv(blocks)
+
+
+def _min_norm_solve(gram, rhs):
+    """Minimum-norm solutions of the singular systems ``G_t w_t = r_t``.
+
+    Eigenvalues below ``d * 1000 * eps`` of the largest are treated as zero:
+    the Gram matrix of n_t < d centred samples has rank n_t - 1 at most.
+    """
+    values, vectors = np.linalg.eigh(gram)
+    cutoff = values[:, -1:] * gram.shape[1] * 1000 * np.finfo(float).eps
+    inverse = np.where(values > cutoff, 1.0 / np.where(values > 0, values, 1), 0.0)
+    projected = np.einsum("tji,tj->ti", vectors, rhs)
+    return np.einsum("tij,tj->ti", vectors, inverse * projected)
 
 
 class SquaredProblem:
@@ -109,6 +235,10 @@ class SquaredProblem:
     Minimizing over the unpenalized ``b_t`` gives ``b_t = ybar_t - xbar_t @ w_t``
     (weighted task means), leaving a quadratic in ``W`` with per-task
     centered Gram matrices ``G_t`` and ``r_t = c_t Xc_t^T S yc_t``.
+
+    ``X`` may be a scipy sparse matrix; it is never densified. With many
+    features the Gram blocks are not formed (``gram`` is None) and products
+    ``G_t w_t`` go through ``X_t`` and ``X_t^T``.
     """
 
     def __init__(self, data, task_scale, y=None):
@@ -116,69 +246,174 @@ class SquaredProblem:
         n_rows, n_tasks = data.n_rows, data.n_tasks
         weights = np.ones(n_rows) if data.sample_weight is None else data.sample_weight
         X_rows = data.X_rows
+        sparse = sp.issparse(X_rows)
         n_features = X_rows.shape[1]
         y_2d = y.reshape(n_rows, -1)
         task = data.task_index
         weight_sums = np.bincount(task, weights=weights, minlength=n_tasks)
-        self.x_mean = (
-            _task_sums(task, weights[:, None] * X_rows, n_tasks) / weight_sums[:, None]
-        )
-        self.y_mean = (
-            _task_sums(task, weights[:, None] * y_2d, n_tasks) / weight_sums[:, None]
-        )
-        Xc = X_rows - self.x_mean[task]
+        indicator = _task_indicator(task, n_tasks, weights / weight_sums[task])
+        x_mean = indicator @ X_rows
+        self.x_mean = x_mean.toarray() if sp.issparse(x_mean) else np.asarray(x_mean)
+        self.y_mean = indicator @ y_2d
         yc = y_2d - self.y_mean[task]
-        # One sparse product gives every task's Gram matrix: the block design
-        # puts row i's features in the columns of its task.
-        block = block_design(Xc, task, n_tasks)
-        row_scale = (weights * task_scale[task])[:, None]
-        self.gram = (block.T @ (row_scale * Xc)).reshape(
-            n_tasks, n_features, n_features
-        )
-        self.rhs = (block.T @ (row_scale * yc)).reshape(n_tasks, n_features, -1)
+        row_scale = weights * task_scale[task]
         self.y_scatter = np.bincount(
-            task, weights=row_scale[:, 0] * np.sum(yc**2, axis=1), minlength=n_tasks
+            task, weights=row_scale * np.sum(yc**2, axis=1), minlength=n_tasks
         )
+        self._task_index, self._n_features = task, n_features
+        self.design = None
+        if not sparse:
+            root = np.sqrt(row_scale)[:, None]
+            Z = root * (X_rows - self.x_mean[task])
+            self.gram, rhs = _task_products(Z, root * yc, task, n_tasks)
+        else:
+            # Centering stays implicit, so X keeps its sparsity: since the
+            # weighted residuals yc sum to zero per task, X^T S yc = Xc^T S yc,
+            # and Xc^T S Xc = X^T S X - (sum_i s_i) xbar xbar^T.
+            design = block_design(X_rows, task, n_tasks)
+            rhs = np.asarray(design.T @ (row_scale[:, None] * yc)).reshape(
+                n_tasks, n_features, -1
+            )
+            self._mass = task_scale * weight_sums
+            if (
+                n_features > MATRIX_FREE_FEATURES
+                or n_tasks * n_features**2 > MATRIX_FREE_GRAM_ENTRIES
+            ):
+                self.gram, self.design, self._row_scale = None, design, row_scale
+            else:
+                scaled = sp.diags_array(row_scale) @ sp.csr_array(X_rows)
+                raw = (design.T @ scaled).toarray().reshape(n_tasks, n_features, -1)
+                self.gram = raw - self._mass[:, None, None] * (
+                    self.x_mean[:, :, None] * self.x_mean[:, None, :]
+                )
+        self.rhs = rhs
         self._single_target = y.ndim == 1
         if self._single_target:
             self.y_mean, self.rhs = self.y_mean[:, 0], self.rhs[..., 0]
 
+    @property
+    def n_tasks(self):
+        return self.rhs.shape[0]
+
     def _gram_product(self, W):
-        return np.matmul(self.gram, W[..., None])[..., 0]
+        if self.gram is not None:
+            return np.matmul(self.gram, W[..., None])[..., 0]
+        # Xc^T S Xc w = X^T S (X w - xbar . w) per task; the centred scores sum
+        # to zero under S, so no xbar term remains on the left.
+        scores = self.design @ W.ravel()
+        scores -= np.einsum("td,td->t", self.x_mean, W)[self._task_index]
+        return (self.design.T @ (self._row_scale * scores)).reshape(W.shape)
+
+    def _gram_diagonal(self):
+        if self.gram is not None:
+            return np.diagonal(self.gram, axis1=1, axis2=2)
+        squares = self.design.copy()
+        squares.data **= 2
+        raw = (squares.T @ self._row_scale).reshape(self.n_tasks, -1)
+        return raw - self._mass[:, None] * self.x_mean**2
 
     def _data_grad(self, W):
         return self._gram_product(W) - self.rhs
 
     def objective(self, W, penalty, alpha_l1=0.0):
         """Full objective value at coefficients W (intercepts at their optimum)."""
-        data_term = 0.5 * np.einsum("ti,tij,tj->", W, self.gram, W) - np.vdot(
-            self.rhs, W
-        )
+        data_term = 0.5 * np.vdot(W, self._gram_product(W)) - np.vdot(self.rhs, W)
         data_term += 0.5 * self.y_scatter.sum()
         return data_term + penalty.value_grad(W)[0] + alpha_l1 * np.abs(W).sum()
 
     def solve(self, penalty, alpha_l1, W0, *, solver, tol, max_iter):
-        """Coefficients W of shape (T, d) minimizing the objective."""
+        """Coefficients W of shape (T, d) minimizing the objective.
+
+        ``solver``: "cg" (block-Jacobi preconditioned conjugate gradient),
+        "direct" (sparse LU) or "exact" (the complete graph's rank-d solve);
+        the complete graph is always solved exactly, and ``alpha_l1 > 0``
+        always by FISTA. Tasks without any penalty (``alpha_l2 = 0`` and no
+        graph edge) are independent least-squares problems, solved for their
+        minimum-norm coefficients when they have fewer samples than features.
+        """
         if alpha_l1 > 0:
             return self._solve_l1(penalty, alpha_l1, W0, tol=tol, max_iter=max_iter)
-        if solver == "direct":
-            return sparse_direct(self.gram, penalty.coupling(), self.rhs)
-        blocks = self.gram + penalty.diagonal()[:, None, None] * np.eye(
-            self.gram.shape[1]
+        free = penalty.diagonal() <= 0
+        if not free.any() or self.gram is None:
+            return self._solve_coupled(
+                self.gram, self.rhs, penalty, W0, solver, tol, max_iter
+            )
+        W = np.empty_like(self.rhs)
+        W[free] = _min_norm_solve(self.gram[free], self.rhs[free])
+        n_iter, converged = 0, True
+        if not free.all():
+            keep = ~free
+            result = self._solve_coupled(
+                self.gram[keep],
+                self.rhs[keep],
+                penalty.restrict(keep),
+                W0[keep],
+                solver,
+                tol,
+                max_iter,
+            )
+            W[keep], n_iter, converged = result.x, result.n_iter, result.converged
+        return SolverResult(W, n_iter, converged)
+
+    def _solve_coupled(self, gram, rhs, penalty, W0, solver, tol, max_iter):
+        if penalty.complete_weight is not None and gram is not None:
+            return _solve_complete(gram, rhs, penalty)
+        if solver == "direct" and gram is not None:
+            try:
+                return sparse_direct(gram, penalty.coupling(), rhs)
+            except np.linalg.LinAlgError as exc:
+                raise ValueError(
+                    "solver='direct' met a singular system: with alpha_l2=0 "
+                    "some coefficients are not determined by the data. Set "
+                    "alpha_l2 > 0 or use solver='cg'."
+                ) from exc
+        diagonal = penalty.diagonal()
+        if gram is not None:
+            blocks = gram + diagonal[:, None, None] * np.eye(gram.shape[1])
+            inverse = _inverse_blocks(blocks)
+
+            def precondition(R):
+                return np.matmul(inverse, R[..., None])[..., 0]
+
+            def matvec(W):
+                return np.matmul(gram, W[..., None])[..., 0] + penalty.hessian_product(
+                    W
+                )
+
+        else:
+            # Matrix-free: a diagonal (Jacobi) preconditioner. A diagonal entry
+            # of zero (an all-zero feature of an unpenalized task) acts as one,
+            # which keeps that coefficient at its minimum-norm value 0.
+            scale = self._gram_diagonal() + diagonal[:, None]
+            inverse_diagonal = 1.0 / np.where(scale > 0, scale, 1.0)
+
+            def precondition(R):
+                return inverse_diagonal * R
+
+            def matvec(W):
+                return self._gram_product(W) + penalty.hessian_product(W)
+
+        return pcg(matvec, precondition, rhs, W0, tol=tol, max_iter=max_iter)
+
+    def _max_gram_eigenvalue(self):
+        if self.gram is not None:
+            return np.linalg.eigvalsh(self.gram)[:, -1].max(initial=0.0)
+        size = self.rhs.size
+        operator = spla.LinearOperator(
+            (size, size),
+            matvec=lambda w: self._gram_product(w.reshape(self.rhs.shape)).ravel(),
+            dtype=np.float64,
         )
-
-        def matvec(W):
-            return self._gram_product(W) + penalty.value_grad(W)[1]
-
-        return block_jacobi_cg(matvec, self.rhs, blocks, W0, tol=tol, max_iter=max_iter)
+        # Every task's block at once: the largest of them bounds FISTA's step.
+        top = spla.eigsh(operator, k=1, which="LA", tol=1e-3, return_eigenvectors=False)
+        return 1.01 * float(top[0])
 
     def _solve_l1(self, penalty, alpha_l1, W0, *, tol, max_iter):
-        gram_norm = np.linalg.eigvalsh(self.gram)[:, -1].max(initial=0.0)
-        step = 1.0 / (gram_norm + penalty.lipschitz())
+        step = 1.0 / (self._max_gram_eigenvalue() + penalty.lipschitz())
         scale = max(np.abs(self.rhs).max(initial=0.0), np.finfo(float).tiny)
 
         def value_grad(W):
-            return None, self._data_grad(W) + penalty.value_grad(W)[1]
+            return None, self._data_grad(W) + penalty.hessian_product(W)
 
         return fista(
             value_grad,
@@ -198,12 +433,56 @@ class SquaredProblem:
 
     def independent_coef(self, alpha):
         """Per-task ridge fits (no coupling), shape (T, d[, k])."""
-        trace = np.trace(self.gram, axis1=1, axis2=2).mean() / self.gram.shape[1]
+        diagonal = (
+            np.diagonal(self.gram, axis1=1, axis2=2)
+            if self.gram is not None
+            else self._gram_diagonal()
+        )
+        trace = diagonal.sum(axis=1).mean() / diagonal.shape[1]
         ridge = max(alpha, 1e-6 * trace, np.finfo(float).tiny)
-        systems = self.gram + ridge * np.eye(self.gram.shape[1])
         rhs = self.rhs if not self._single_target else self.rhs[..., None]
-        coef = np.linalg.solve(systems, rhs)
+        if self.gram is not None:
+            systems = self.gram + ridge * np.eye(self.gram.shape[1])
+            coef = np.linalg.solve(systems, rhs)
+        else:
+            # Loose fits are enough to rank task similarity.
+            penalty = TaskPenalty(sp.csr_array((self.n_tasks,) * 2), 0.0, ridge)
+            coef = np.stack(
+                [
+                    self._solve_coupled(
+                        None,
+                        rhs[..., k],
+                        penalty,
+                        np.zeros_like(rhs[..., k]),
+                        "cg",
+                        1e-4,
+                        1000,
+                    ).x
+                    for k in range(rhs.shape[-1])
+                ],
+                axis=-1,
+            )
         return coef[..., 0] if self._single_target else coef
+
+
+def _solve_complete(gram, rhs, penalty):
+    """Exact solve when ``P = c (I - 11^T / T)`` (the complete graph).
+
+    The system is ``(G_t + a I) w_t - (2 alpha_graph c / T) sum_s w_s = r_t``
+    with ``a = alpha_l2 + 2 alpha_graph c``: given the task sum ``m``, each
+    ``w_t = B_t^-1 (r_t + k m)``, and summing over tasks leaves the d x d
+    system ``(I - k sum_t B_t^-1) m = sum_t B_t^-1 r_t`` (Woodbury).
+    """
+    n_tasks, n_features = rhs.shape
+    coupling = 2.0 * penalty.alpha_graph * penalty.complete_weight / n_tasks
+    shift = penalty.alpha_l2 + 2.0 * penalty.alpha_graph * penalty.complete_weight
+    inverse = _inverse_blocks(gram + shift * np.eye(n_features))
+    solved = np.matmul(inverse, rhs[..., None])[..., 0]
+    system = np.eye(n_features) - coupling * inverse.sum(axis=0)
+    # Singular only without alpha_l2 when the pooled data leave a direction
+    # undetermined; least squares then picks the minimum-norm task sum.
+    total = np.linalg.lstsq(system, solved.sum(axis=0), rcond=None)[0]
+    return SolverResult(solved + coupling * (inverse @ total), 1, True)
 
 
 class LogisticProblem:

@@ -5,7 +5,7 @@ import scipy.optimize
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["SolverResult", "block_jacobi_cg", "sparse_direct", "fista", "lbfgs"]
+__all__ = ["SolverResult", "pcg", "sparse_direct", "fista", "lbfgs"]
 
 
 class SolverResult:
@@ -17,56 +17,66 @@ class SolverResult:
         self.x, self.n_iter, self.converged = x, n_iter, converged
 
 
-def block_jacobi_cg(matvec, rhs, blocks, x0, *, tol, max_iter):
-    """Preconditioned conjugate gradient on ``H x = rhs`` for ``x`` of shape (T, d).
+def pcg(matvec, precondition, rhs, x0, *, tol, max_iter):
+    """Preconditioned conjugate gradient on ``H x = rhs``.
 
-    ``H`` is symmetric positive definite, applied by ``matvec``; ``blocks``
-    (T, d, d) are its diagonal blocks, inverted once by Cholesky and used as
-    a block-Jacobi preconditioner. Stops when ``||rhs - H x|| <= tol ||rhs||``.
+    ``H`` is symmetric positive (semi-)definite, applied by ``matvec``;
+    ``precondition(r)`` applies a symmetric positive definite approximation
+    of ``H^-1``. Stops when ``||rhs - H x|| <= tol ||rhs||``.
     """
     rhs_norm = np.linalg.norm(rhs)
-    x = x0.copy()
     if rhs_norm == 0.0:
         return SolverResult(np.zeros_like(rhs), 0, True)
-    chol = np.linalg.cholesky(blocks)
-    eye = np.broadcast_to(np.eye(blocks.shape[1]), blocks.shape)
-    chol_inv = np.linalg.solve(chol, eye)
-    inverse = np.matmul(np.swapaxes(chol_inv, 1, 2), chol_inv)
-
-    def precondition(r):
-        return np.matmul(inverse, r[..., None])[..., 0]
-
-    residual = rhs - matvec(x)
+    x = x0.copy()
+    residual = rhs - matvec(x) if np.any(x) else rhs.copy()
+    stop = tol * rhs_norm
     z = precondition(residual)
     direction = z.copy()
     rz = np.vdot(residual, z)
-    for iteration in range(1, max_iter + 1):
-        if np.linalg.norm(residual) <= tol * rhs_norm:
-            return SolverResult(x, iteration - 1, True)
+    n_iter = 0
+    while n_iter < max_iter and np.linalg.norm(residual) > stop:
         h_direction = matvec(direction)
-        step = rz / np.vdot(direction, h_direction)
+        curvature = np.vdot(direction, h_direction)
+        if curvature <= 0:
+            # Only on a singular system whose residual lies outside H's range
+            # up to rounding: no direction of descent is left.
+            break
+        step = rz / curvature
         x += step * direction
         residual -= step * h_direction
         z = precondition(residual)
         rz_new = np.vdot(residual, z)
-        direction = z + (rz_new / rz) * direction
+        direction *= rz_new / rz
+        direction += z
         rz = rz_new
-    converged = np.linalg.norm(residual) <= tol * rhs_norm
-    return SolverResult(x, max_iter, converged)
+        n_iter += 1
+    return SolverResult(x, n_iter, bool(np.linalg.norm(residual) <= stop))
 
 
 def sparse_direct(diagonal_blocks, coupling, rhs):
     """Exact solve of ``(blockdiag(B_t) + coupling ⊗ I_d) x = rhs`` by sparse LU.
 
     ``diagonal_blocks`` (T, d, d), ``coupling`` (T, T) sparse or dense,
-    ``rhs`` (T, d). The system matrix is assembled sparse (never dense
-    (dT, dT)); fill-in stays small for sparse task graphs.
+    ``rhs`` (T, d). The system matrix is assembled sparse in one product
+    (never dense (dT, dT)); fill-in stays small for sparse task graphs.
+    Raises ``numpy.linalg.LinAlgError`` when the system is singular.
     """
     n_tasks, n_features = rhs.shape
-    system = sp.block_diag(list(diagonal_blocks), format="csc") + sp.kron(
+    index = np.arange(n_tasks * n_features).reshape(n_tasks, n_features)
+    rows = np.broadcast_to(index[:, :, None], diagonal_blocks.shape)
+    cols = np.broadcast_to(index[:, None, :], diagonal_blocks.shape)
+    size = n_tasks * n_features
+    blocks = sp.csc_array(
+        (diagonal_blocks.ravel(), (rows.ravel(), cols.ravel())), shape=(size, size)
+    )
+    system = blocks + sp.kron(
         sp.csc_array(coupling), sp.eye_array(n_features), format="csc"
     )
-    solution = spla.splu(sp.csc_matrix(system)).solve(rhs.ravel())
+    try:
+        factor = spla.splu(sp.csc_matrix(system))
+    except RuntimeError as exc:  # "Factor is exactly singular"
+        raise np.linalg.LinAlgError(str(exc)) from exc
+    solution = factor.solve(rhs.ravel())
     return SolverResult(solution.reshape(n_tasks, n_features), 1, True)
 
 
