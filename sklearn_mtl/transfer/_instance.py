@@ -37,8 +37,8 @@ def kmm_weights(X_source, X_target, *, gamma=None, bound=1000.0, epsilon=None):
     ``kappa_i = (n_s / n_t) sum_j k(x_i, x_j^t)``, subject to
     ``0 <= beta <= bound`` and ``|sum(beta) - n_s| <= n_s * epsilon``.
     Solved by L-BFGS-B on the box, the sum band enforced by a squared-hinge
-    penalty, then projected onto the band by rescaling. ``gamma`` defaults to
-    ``1 / (n_features * var(X))``.
+    penalty made stiffer until it holds, then projected exactly onto box and
+    band. ``gamma`` defaults to ``1 / (n_features * var(X))``.
 
     Parameters
     ----------
@@ -77,30 +77,53 @@ def kmm_weights(X_source, X_target, *, gamma=None, bound=1000.0, epsilon=None):
     )
 
     low, high = n_source * (1 - epsilon), n_source * (1 + epsilon)
-    stiffness = 10.0 * n_source  # the band binds as firmly as the data term
 
-    def objective(beta):
+    def objective(beta, stiffness):
         K_beta = K @ beta
         total = beta.sum()
+        # Signed distance of sum(beta) outside the band [low, high].
         outside = max(total - high, 0.0) - max(low - total, 0.0)
-        value = (
-            0.5 * beta @ K_beta - kappa @ beta + 0.5 * stiffness * outside**2 / n_source
-        )
-        return value, K_beta - kappa + stiffness * outside / n_source
+        value = 0.5 * beta @ K_beta - kappa @ beta + 0.5 * stiffness * outside**2
+        return value, K_beta - kappa + stiffness * outside
 
-    result = scipy.optimize.minimize(
-        objective,
-        np.ones(n_source),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, bound)] * n_source,
-        options={"maxiter": 1000},
+    # Penalty continuation: each stiffer solve starts from the last, so the
+    # band is met to ~1e-9 n_s without an ill-conditioned first problem.
+    beta = np.ones(n_source)
+    for stiffness in 10.0 ** np.arange(1, 9):
+        beta = scipy.optimize.minimize(
+            objective,
+            beta,
+            args=(stiffness,),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, bound)] * n_source,
+            options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-10},
+        ).x
+        if low - 1e-9 * n_source <= beta.sum() <= high + 1e-9 * n_source:
+            break
+    return _project_box_band(beta, bound, low, high)
+
+
+def _project_box_band(beta, bound, low, high):
+    """Euclidean projection onto ``{0 <= b <= bound, low <= sum(b) <= high}``.
+
+    ``clip(beta - tau, 0, bound)`` with the shift ``tau`` that brings the sum
+    into the band (a monotone 1-D root), so the box is never broken.
+    """
+    clipped = np.clip(beta, 0.0, bound)
+    total = clipped.sum()
+    if low <= total <= high:
+        return clipped
+    goal = high if total > high else low
+    goal = min(goal, bound * len(beta))  # an infeasible band: the closest sum
+
+    def excess(tau):
+        return np.clip(beta - tau, 0.0, bound).sum() - goal
+
+    tau = scipy.optimize.brentq(
+        excess, beta.min() - bound - 1.0, beta.max() + 1.0, xtol=1e-12
     )
-    beta = np.clip(result.x, 0.0, bound)
-    total = beta.sum()
-    if total > 0 and not low <= total <= high:
-        beta *= np.clip(total, low, high) / total
-    return beta
+    return np.clip(beta - tau, 0.0, bound)
 
 
 def tradaboost_update(weights, wrong, is_source, beta_source, beta_target):
@@ -115,7 +138,7 @@ def tradaboost_update(weights, wrong, is_source, beta_source, beta_target):
 
 
 class TrAdaBoostModel:
-    """Weighted vote of the later half of TrAdaBoost's learners."""
+    """Weighted vote of TrAdaBoost's last ``ceil(N/2)`` learners."""
 
     def __init__(self, learners, learner_weights, classes):
         self.learners, self.learner_weights = learners, learner_weights
@@ -144,8 +167,12 @@ def _proba_on(learner, X, classes):
 def fit_tradaboost(estimator, X, y, weights, is_source, classes, n_estimators):
     """TrAdaBoost for classification with any base learner taking sample_weight.
 
-    Returns the model voting with the learners of rounds ``ceil(N/2)..N``,
-    each weighted ``log(1 / beta_t)``, and the final sample weights.
+    Per round t the error ``eps_t`` is measured on the target rows only,
+    ``beta_t = eps_t / (1 - eps_t)``; misclassified sources are multiplied by
+    ``beta = 1 / (1 + sqrt(2 ln n_source / N))``, misclassified target rows
+    divided by ``beta_t``. Returns the model voting with the last
+    ``ceil(N/2)`` learners (rounds ``floor(N/2)+1..N``), each weighted
+    ``log(1 / beta_t)``, and the final sample weights.
     """
     n_source = is_source.sum()
     beta_source = 1.0 / (1.0 + np.sqrt(2.0 * np.log(max(n_source, 2)) / n_estimators))
