@@ -124,14 +124,36 @@ class KNNGraph(TaskGraph):
         coef = np.asarray(task_coef, dtype=np.float64).reshape(n_tasks, -1)
         norms = np.linalg.norm(coef, axis=1, keepdims=True)
         unit = coef / np.where(norms > 0, norms, 1.0)
-        similarity = unit @ unit.T
-        np.fill_diagonal(similarity, -np.inf)
-        neighbours = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+        # Row blocks bound the memory of the (T, T) similarities.
+        neighbours = np.concatenate(
+            [
+                _nearest(unit[start : start + 1024] @ unit.T, start, k)
+                for start in range(0, n_tasks, 1024)
+            ]
+        )
         rows = np.repeat(np.arange(n_tasks), k)
         A = sp.csr_array(
             (np.ones(rows.size), (rows, neighbours.ravel())), shape=(n_tasks, n_tasks)
         )
         return ((A + A.T) > 0).astype(np.float64)
+
+
+def _nearest(similarity, first_row, k):
+    """Columns of each row's k largest similarities, excluding the row's own task.
+
+    Ties go to the lower task index, as with a stable sort; a partition finds
+    the k largest in O(T) per row, and only rows with a tie at the k-th value
+    are sorted.
+    """
+    similarity = np.array(similarity, dtype=np.float64)
+    n_rows = similarity.shape[0]
+    similarity[np.arange(n_rows), first_row + np.arange(n_rows)] = -np.inf
+    top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    kth = np.take_along_axis(similarity, top, axis=1).min(axis=1)
+    tied = np.flatnonzero(np.sum(similarity >= kth[:, None], axis=1) > k)
+    if tied.size:
+        top[tied] = np.argsort(-similarity[tied], axis=1, kind="stable")[:, :k]
+    return top
 
 
 class TreeGraph(TaskGraph):
@@ -299,9 +321,7 @@ def adjacency_from_input(graph, tasks):
         raise ValueError("graph contains NaN or infinite weights.")
     if np.any(A.data < 0):
         raise ValueError("graph weights must be non-negative.")
-    A = A.tolil()
-    A.setdiag(0.0)
-    A = A.tocsr()
+    A = (A - sp.diags_array(A.diagonal())).tocsr()
     A.eliminate_zeros()
     return (A + A.T) / 2
 

@@ -19,6 +19,7 @@ from ..graphs._graphs import (
     resolve_graph,
 )
 from ._problems import LogisticProblem, SquaredProblem, TaskPenalty, task_loss_scale
+from ._solvers import blas_threads_for
 
 __all__ = ["GraphMultiTaskRegressor", "GraphMultiTaskClassifier"]
 
@@ -177,12 +178,18 @@ class _GraphMultiTaskModel(BaseEstimator):
 
     def _fit_learned_graph(self, graph, data, problem, params, coef_of, fit_options):
         covariance = np.eye(data.n_tasks)
-        total_iter, converged = 0, True
+        total_iter, converged, shift = 0, True, np.inf
         for _ in range(graph.n_iter):
             penalty = TaskPenalty(
                 np.linalg.inv(covariance), self.alpha_graph, self.alpha_l2
             )
-            result = problem.solve(penalty, self.alpha_l1, params, **fit_options)
+            # Inexact alternation: each solve starts from the previous models,
+            # and while the covariance still moves by `shift` its models need
+            # less accuracy (scaled by tol, so a tight tol keeps the path of
+            # exact solves); the last solve below is at full tol.
+            loose = min(1e-3, 1e3 * self.tol * shift)
+            inner = dict(fit_options, tol=max(self.tol, loose))
+            result = problem.solve(penalty, self.alpha_l1, params, **inner)
             params, total_iter = result.x, total_iter + result.n_iter
             converged &= result.converged
             coef = coef_of(params).reshape(data.n_tasks, -1)
@@ -314,18 +321,21 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
             Fitted estimator.
         """
         data = check_fit_data(self, X, y, task_ids, sample_weight)
-        problem = SquaredProblem(data, task_loss_scale(data, self.loss_normalization))
-        init = self._warm_params(problem.rhs.shape)
-        if init is None:
-            init = np.zeros_like(problem.rhs)
-        self.coef_ = self._fit_graph(
-            data,
-            problem,
-            init,
-            coef_of=lambda W: W,
-            ridge_coef=lambda: problem.independent_coef(self.alpha_l2),
-        )
-        self.intercept_ = problem.intercept(self.coef_)
+        with blas_threads_for(data.n_tasks):
+            problem = SquaredProblem(
+                data, task_loss_scale(data, self.loss_normalization)
+            )
+            init = self._warm_params(problem.rhs.shape)
+            if init is None:
+                init = np.zeros_like(problem.rhs)
+            self.coef_ = self._fit_graph(
+                data,
+                problem,
+                init,
+                coef_of=lambda W: W,
+                ridge_coef=lambda: problem.independent_coef(self.alpha_l2),
+            )
+            self.intercept_ = problem.intercept(self.coef_)
         return self
 
     def _packed_params(self):
@@ -458,13 +468,14 @@ n_features)
                 self.alpha_l2
             )
 
-        theta = self._fit_graph(
-            data,
-            problem,
-            init,
-            coef_of=lambda p: problem.split(p)[0],
-            ridge_coef=ridge_coef,
-        )
+        with blas_threads_for(data.n_tasks):
+            theta = self._fit_graph(
+                data,
+                problem,
+                init,
+                coef_of=lambda p: problem.split(p)[0],
+                ridge_coef=ridge_coef,
+            )
         coef, intercept = problem.split(theta)
         if problem.binary:
             self.coef_, self.intercept_ = coef[..., 0], intercept[..., 0]

@@ -163,15 +163,16 @@ def _task_products(Z, V, task_index, n_tasks):
     row_order = np.argsort(rank[task_index], kind="stable")
     sorted_counts = counts[task_order]
     starts = np.concatenate([[0], np.cumsum(sorted_counts)])
-    stacked = np.hstack([Z, V])[row_order]
+    n_columns = n_features + n_targets
     gram = np.empty((n_tasks, n_features, n_features))
     cross = np.empty((n_tasks, n_features, n_targets))
-    for first, stop, width in _padded_groups(sorted_counts, stacked.shape[1]):
-        rows = slice(starts[first], starts[stop])
+    for first, stop, width in _padded_groups(sorted_counts, n_columns):
+        rows = row_order[starts[first] : starts[stop]]
         slot = np.repeat(np.arange(stop - first), sorted_counts[first:stop])
         position = np.arange(starts[first], starts[stop]) - starts[first + slot]
-        padded = np.zeros((stop - first, width, stacked.shape[1]))
-        padded[slot, position] = stacked[rows]
+        padded = np.zeros((stop - first, width, n_columns))
+        padded[slot, position, :n_features] = Z[rows]
+        padded[slot, position, n_features:] = V[rows]
         product = np.matmul(np.swapaxes(padded, 1, 2), padded[..., :n_features])
         tasks = task_order[first:stop]
         gram[tasks] = product[:, :n_features]
