@@ -3,17 +3,32 @@
 import os
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+# The shared datasets beside a checkout (where CI and the README look first).
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
 
 def data_home_or_none(cli_value):
-    """The data home from the command line, else $SKLEARN_MTL_DATA, else None."""
-    home = cli_value or os.environ.get("SKLEARN_MTL_DATA")
-    return home if home and os.path.isdir(home) else None
+    """The data home to read: the command line's, else $SKLEARN_MTL_DATA, else
+    ``../shared/data`` beside the checkout when it exists, else None (synthetic).
+
+    A folder given on the command line must exist: a typo is an error, not a
+    silent fall back to synthetic data.
+    """
+    if cli_value:
+        if not os.path.isdir(cli_value):
+            raise SystemExit(f"--data-home {cli_value!r} is not a folder.")
+        return cli_value
+    home = os.environ.get("SKLEARN_MTL_DATA")
+    if home and os.path.isdir(home):
+        return home
+    return str(SHARED_DATA) if SHARED_DATA.is_dir() else None
 
 
 @contextmanager
