@@ -256,10 +256,16 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
     Parameters
     ----------{_SHARED_PARAMS_DOC}
     solver : {{"auto", "cg", "direct", "fista"}}, default="auto"
-        "cg": conjugate gradient preconditioned by Cholesky-factored per-task
-        blocks; "direct": sparse LU of the block system (exact; for sparse
-        graphs); "fista": accelerated proximal gradient (the only one for
-        ``alpha_l1 > 0``). "auto": "cg", or "fista" when ``alpha_l1 > 0``.
+        "cg": conjugate gradient preconditioned by the inverted per-task
+        blocks (a diagonal preconditioner when a sparse ``X`` has too many
+        features for Gram blocks); "direct": sparse LU of the block system
+        (exact; pays only for banded graphs such as "chain" or a tree, its
+        fill-in grows fast on kNN graphs of many tasks); "fista": accelerated
+        proximal gradient (the only one for ``alpha_l1 > 0``). "auto": "cg",
+        or "fista" when ``alpha_l1 > 0``. The complete graph ("full", or the
+        same matrix given) is always solved exactly in rank-d form without
+        ``alpha_l1``. Tasks left without any penalty (``alpha_l2=0`` and no
+        graph edge) get their minimum-norm least-squares coefficients.
     tol : float, default=1e-6
         "cg": relative residual norm; "fista": largest violation of the
         optimality conditions relative to the largest initial gradient.
