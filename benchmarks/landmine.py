@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from sklearn_mtl import GraphMultiTaskClassifier, IndependentTasks, PooledTasks
 from sklearn_mtl.datasets import load_landmine
@@ -68,7 +69,16 @@ def run(data_home, repeats=10, fractions=(0.2, 0.5)):
                     train, strata
                 )
             )
-            lrcv = LogisticRegressionCV(Cs=10, cv=3, scoring="roc_auc", max_iter=1000)
+            # l1_ratios and use_legacy_attributes set: their defaults change in
+            # scikit-learn 1.10 (a FutureWarning per fit otherwise).
+            lrcv = LogisticRegressionCV(
+                Cs=10,
+                l1_ratios=(0.0,),
+                cv=3,
+                scoring="roc_auc",
+                max_iter=1000,
+                use_legacy_attributes=False,
+            )
             candidates = {
                 "IndependentTasks(LogisticRegressionCV)": scaled(
                     IndependentTasks(lrcv, task_column=-1), n_features
@@ -111,6 +121,8 @@ def run(data_home, repeats=10, fractions=(0.2, 0.5)):
 
 
 if __name__ == "__main__":
+    # Small problems: BLAS threads only contend (10x slower on a busy 2-core machine).
+    threadpool_limits(1, user_api="blas")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--repeats", type=int, default=10)
