@@ -23,6 +23,9 @@ from ._solvers import blas_threads_for
 
 __all__ = ["GraphMultiTaskRegressor", "GraphMultiTaskClassifier"]
 
+# scipy.sparse X is used as it is (never densified), in rows.
+_ARRAY_PARAMS = {"accept_sparse": ("csr", "csc")}
+
 _OBJECTIVE_DOC = """
     The model has one linear function per task, ``x @ w_t + b_t``, fitted
     jointly by minimizing::
@@ -138,6 +141,7 @@ class _GraphMultiTaskModel(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
         return tags
 
     def _resolved_solver(self):
@@ -178,7 +182,7 @@ class _GraphMultiTaskModel(BaseEstimator):
 
     def _fit_learned_graph(self, graph, data, problem, params, coef_of, fit_options):
         covariance = np.eye(data.n_tasks)
-        total_iter, converged, shift = 0, True, np.inf
+        total_iter, converged, shift = 0, True, 1.0
         for _ in range(graph.n_iter):
             penalty = TaskPenalty(
                 np.linalg.inv(covariance), self.alpha_graph, self.alpha_l2
@@ -311,7 +315,7 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets; a 2-D ``y`` without ``task_ids`` is one task per column,
@@ -326,7 +330,9 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
         self : object
             Fitted estimator.
         """
-        data = check_fit_data(self, X, y, task_ids, sample_weight)
+        data = check_fit_data(
+            self, X, y, task_ids, sample_weight, array_params=_ARRAY_PARAMS
+        )
         with blas_threads_for(data.n_tasks):
             problem = SquaredProblem(
                 data, task_loss_scale(data, self.loss_normalization)
@@ -352,7 +358,7 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each sample; not needed after a wide or single-task fit.
@@ -364,7 +370,7 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
             (wide format).
         """
         check_is_fitted(self)
-        data = check_predict_data(self, X, task_ids)
+        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
         return data.to_output(self._linear_scores(data))
 
 
@@ -436,7 +442,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Class labels; a 2-D ``y`` without ``task_ids`` is one task per
@@ -451,7 +457,15 @@ n_features)
         self : object
             Fitted estimator.
         """
-        data = check_fit_data(self, X, y, task_ids, sample_weight, classifier=True)
+        data = check_fit_data(
+            self,
+            X,
+            y,
+            task_ids,
+            sample_weight,
+            classifier=True,
+            array_params=_ARRAY_PARAMS,
+        )
         self.classes_ = np.unique(data.y)
         problem = LogisticProblem(
             data, task_loss_scale(data, self.loss_normalization), self.classes_
@@ -504,7 +518,7 @@ n_features)
 
     def _scores(self, X, task_ids):
         check_is_fitted(self)
-        data = check_predict_data(self, X, task_ids)
+        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
         scores = self._linear_scores(data)
         if scores.ndim == 2:
             scores = np.where(self.task_class_mask_[data.task_index], scores, -np.inf)
@@ -515,7 +529,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each sample.
@@ -535,7 +549,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each sample.
@@ -560,7 +574,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each sample.
@@ -580,7 +594,7 @@ n_features)
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each sample.

@@ -509,17 +509,13 @@ class LogisticProblem:
         # gradient tolerance independent of the number of samples.
         self.scale = row_weight.sum()
         self.row_weight = row_weight / self.scale
-        width = n_features + 1
-        augmented = np.hstack([X_rows, np.ones((n_rows, 1))])
-        columns = data.task_index[:, None] * width + np.arange(width)
-        self.design = sp.csr_array(
-            (
-                augmented.ravel(),
-                columns.ravel(),
-                np.arange(0, n_rows * width + 1, width),
-            ),
-            shape=(n_rows, self.n_tasks * width),
-        )
+        if sp.issparse(X_rows):
+            augmented = sp.hstack(
+                [sp.csr_array(X_rows), np.ones((n_rows, 1))], format="csr"
+            )
+        else:
+            augmented = np.hstack([X_rows, np.ones((n_rows, 1))])
+        self.design = block_design(augmented, data.task_index, self.n_tasks)
         self.task_index = data.task_index
         if self.binary:
             self.sign = np.where(y_index == 1, 1.0, -1.0)
@@ -531,6 +527,19 @@ class LogisticProblem:
 
     def _max_task_curvature(self):
         """Largest eigenvalue of any task's weighted Gram: FISTA's step size."""
+        if sp.issparse(self._augmented):
+            # All tasks' Grams at once, as the block-diagonal operator
+            # design^T diag(weights) design, without forming any of them.
+            size = self.design.shape[1]
+            operator = spla.LinearOperator(
+                (size, size),
+                matvec=lambda v: self.design.T @ (self.row_weight * (self.design @ v)),
+                dtype=np.float64,
+            )
+            top = spla.eigsh(
+                operator, k=1, which="LA", tol=1e-3, return_eigenvectors=False
+            )
+            return 1.01 * float(top[0])
         norms = [
             np.linalg.eigvalsh(
                 (self._augmented[rows].T * self.row_weight[rows])
