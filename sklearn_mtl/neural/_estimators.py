@@ -4,6 +4,7 @@ This module imports without torch; fitting needs the ``neural`` extra.
 """
 
 import copy
+import dataclasses
 import inspect
 from numbers import Integral, Real
 
@@ -408,6 +409,41 @@ class _NeuralMultiTaskModel(BaseEstimator):
             f"{causes[0]}, or {causes[1]}."
         )
 
+    def _merge_repeated_rows(self, data, targets, weights, strata):
+        """Full-batch data in a canonical form: repeated rows merged into weights.
+
+        When one batch covers the data, the objective is the same with a row
+        repeated k times or given weight k; merging them (and dropping rows of
+        weight 0), in a sorted order, makes the computation itself the same,
+        so weights equal repetition to the last bit, not just to float32
+        rounding. Mini-batch training keeps the rows as given.
+        """
+        full_batch = self.batch_size >= data.n_rows
+        if not full_batch or data.sample_index is not None:
+            return data, targets, weights, strata
+        if self.task_balanced_batches:  # draws rows by count: keep the rows
+            return data, targets, weights, strata
+        keep = np.flatnonzero(weights > 0)
+        key = np.column_stack(
+            [
+                data.task_index[keep],
+                data.X[keep].reshape(keep.size, -1).astype(np.float64),
+                targets.numpy()[keep].reshape(keep.size, -1).astype(np.float64),
+            ]
+        )
+        _, first, inverse = np.unique(
+            key, axis=0, return_index=True, return_inverse=True
+        )
+        rows = keep[first]
+        merged = np.bincount(inverse.ravel(), weights=weights.numpy()[keep])
+        import torch
+
+        data = dataclasses.replace(
+            data, X=data.X[rows], task_index=data.task_index[rows]
+        )
+        merged = torch.as_tensor(merged, dtype=weights.dtype)
+        return data, targets[rows], merged, strata[rows]
+
     def _validation_rows(self, strata, rng):
         """Hold out a share of every task (and class) with at least 2 rows."""
         rows = []
@@ -444,6 +480,9 @@ class _NeuralMultiTaskModel(BaseEstimator):
         )
 
         self._check_hidden_layer_sizes()
+        data, targets, weights, strata = self._merge_repeated_rows(
+            data, targets, weights, strata
+        )
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -592,7 +631,8 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, _NeuralMultiTaskModel):
     multi_target_ : bool
         Whether a long-format ``y`` had several columns (targets per task).
     target_mean_, target_scale_ : ndarray of shape (n_tasks, n_outputs_)
-        Per-task standardization of the targets.{_SHARED_ATTRIBUTES}
+        Per-task standardization of the targets (weighted by
+        ``sample_weight``).{_SHARED_ATTRIBUTES}
 
     Examples
     --------
@@ -642,17 +682,20 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, _NeuralMultiTaskModel):
         y_rows = data.y.reshape(data.n_rows, -1)
         self.n_outputs_ = y_rows.shape[1]
         self.multi_target_ = data.y.ndim == 2 and not data.wide
-        mean = np.zeros((data.n_tasks, self.n_outputs_))
-        scale = np.ones((data.n_tasks, self.n_outputs_))
-        for t, rows in enumerate(data.rows_of_tasks()):
-            mean[t] = y_rows[rows].mean(axis=0)
-            spread = y_rows[rows].std(axis=0)
-            scale[t] = np.where(spread > 0, spread, 1.0)
-        self.target_mean_, self.target_scale_ = mean, scale
-        standardized = (y_rows - mean[data.task_index]) / scale[data.task_index]
         weights = (
             np.ones(data.n_rows) if data.sample_weight is None else data.sample_weight
         )
+        mean = np.zeros((data.n_tasks, self.n_outputs_))
+        scale = np.ones((data.n_tasks, self.n_outputs_))
+        for t, rows in enumerate(data.rows_of_tasks()):
+            # Weighted moments: a weight of k standardizes like k repeated rows.
+            mean[t] = np.average(y_rows[rows], axis=0, weights=weights[rows])
+            spread = np.sqrt(
+                np.average((y_rows[rows] - mean[t]) ** 2, axis=0, weights=weights[rows])
+            )
+            scale[t] = np.where(spread > 0, spread, 1.0)
+        self.target_mean_, self.target_scale_ = mean, scale
+        standardized = (y_rows - mean[data.task_index]) / scale[data.task_index]
         return self._fit_network(
             data,
             torch.as_tensor(standardized, dtype=torch.float32),
