@@ -438,3 +438,60 @@ def test_shared_representation_uses_each_rows_own_mmoe_gate(shifted):
     )
     with pytest.raises(ValueError, match="task='nope' is not among the tasks"):
         SharedRepresentation(network, prefit=True, task="nope").fit(X)
+
+
+# -- "auto" speed: cheap defaults, nothing source-derived refitted per fold -----
+
+
+def test_auto_default_candidates_are_the_cheap_methods(shifted):
+    X, y, domain = shifted
+    model = TransferRegressor(target="target").fit(X, y, task_ids=domain)
+    assert set(model.cv_results_) == {
+        "target_only",
+        "source_only",
+        "pooled",
+        "parameter",
+        "augment",
+        "coral",
+    }
+
+
+def test_auto_computes_source_derived_pieces_once(shifted, monkeypatch):
+    from sklearn_mtl.transfer import _estimators
+
+    X, y, domain = shifted
+    calls = {"kmm": 0, "coral": 0, "source fits": 0}
+    kmm = _estimators.kmm_weights
+
+    def counting_kmm(X_source, X_target, **kwargs):
+        calls["kmm"] += 1
+        # Every fold and the refit use the features of all target rows.
+        assert len(X_target) == np.sum(domain == "target")
+        return kmm(X_source, X_target, **kwargs)
+
+    coral_sources = _estimators._coral_sources
+
+    def counting_coral(split, X_target):
+        calls["coral"] += 1
+        return coral_sources(split, X_target)
+
+    class CountingRidge(Ridge):
+        def fit(self, X, y, sample_weight=None):
+            calls["source fits"] += len(X) == 200  # the source rows alone
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(_estimators, "kmm_weights", counting_kmm)
+    monkeypatch.setattr(_estimators, "_coral_sources", counting_coral)
+    TransferRegressor(
+        CountingRidge(),
+        target="target",
+        candidates=["source_only", "parameter", "coral", "kmm"],
+    ).fit(X, y, task_ids=domain)
+    assert calls == {"kmm": 1, "coral": 1, "source fits": 1}
+    # The shared KMM weights are those of a direct "kmm" fit: same model.
+    direct = TransferRegressor(Ridge(), method="kmm", target="target")
+    direct.fit(X, y, task_ids=domain)
+    auto_kmm = TransferRegressor(Ridge(), target="target", candidates=["kmm"]).fit(
+        X, y, task_ids=domain
+    )
+    np.testing.assert_allclose(auto_kmm.estimator_.coef_, direct.estimator_.coef_)

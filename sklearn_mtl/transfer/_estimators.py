@@ -46,6 +46,10 @@ METHODS = (
     "tradaboost",
 )
 _NEEDS_SOURCE_DATA = {"pooled", "augment", "coral", "kmm", "tradaboost"}
+# The cheap methods: one fit of the estimator each (plus, for "parameter", a
+# small L-BFGS on the target rows). "kmm" (a QP over all source pairs),
+# "tradaboost" (n_estimators fits, two-stage CV for regression), "finetune" and
+# "warm_start" run only when listed in ``candidates``.
 _DEFAULT_CANDIDATES = (
     "target_only",
     "source_only",
@@ -53,8 +57,26 @@ _DEFAULT_CANDIDATES = (
     "parameter",
     "augment",
     "coral",
-    "kmm",
 )
+
+
+class _SourceCache:
+    """What every cross-validation fold of one ``fit`` shares, computed once.
+
+    The folds differ only in which labelled target rows train. The model fitted
+    on the sources, the KMM weights and the CORAL alignment depend on the
+    source rows and on the target *features* only (all target rows, labels
+    unused), so they are the same in every fold and in the final refit.
+    """
+
+    def __init__(self, split):
+        self.X_target = split.X_target  # every target row's features
+        self._values = {}
+
+    def get(self, key, compute):
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
 
 
 class _WithTransform:
@@ -306,30 +328,33 @@ class _TransferModel(BaseEstimator):
             available += sorted(_NEEDS_SOURCE_DATA)
         return available
 
-    def _source_model(self, split):
+    def _source_model(self, split, cache):
         if self.source_estimator is not None:
             return self.source_estimator
-        return _fit(
-            clone(self._base_estimator()),
-            split.X_source,
-            split.y_source,
-            split.w_source,
+        return cache.get(
+            "source_model",
+            lambda: _fit(
+                clone(self._base_estimator()),
+                split.X_source,
+                split.y_source,
+                split.w_source,
+            ),
         )
 
     # -- the methods -----------------------------------------------------------
-    def _fit_method(self, method, split):
+    def _fit_method(self, method, split, cache):
         estimator = self._base_estimator()
         Xt, yt, wt = split.X_target, split.y_target, split.w_target
         if method == "target_only":
             return _fit(clone(estimator), Xt, yt, wt)
         if method == "source_only":
-            return self._source_model(split)
+            return self._source_model(split, cache)
         if method == "parameter":
-            return self._fit_parameter(split)
+            return self._fit_parameter(split, cache)
         if method == "finetune":
-            return self._fit_finetune(split)
+            return self._fit_finetune(split, cache)
         if method == "warm_start":
-            return self._fit_warm_start(split)
+            return self._fit_warm_start(split, cache)
         X, y, w, is_source = split.stacked()
         if method == "pooled":
             return _fit(clone(estimator), X, y, w)
@@ -339,11 +364,11 @@ class _TransferModel(BaseEstimator):
             model = _fit(clone(estimator), augment.transform(X, task_ids=domains), y, w)
             return _WithTransform(augment, model)
         if method == "coral":
-            coral = CORAL(target="target").fit(X, task_ids=domains)
-            return _fit(clone(estimator), coral.transform(X, task_ids=domains), y, w)
+            aligned = cache.get("coral", lambda: _coral_sources(split, cache.X_target))
+            return _fit(clone(estimator), np.vstack([aligned, Xt]), y, w)
         if method == "kmm":
             _require_weights(estimator, method)
-            beta = kmm_weights(split.X_source, Xt)
+            beta = cache.get("kmm", lambda: kmm_weights(split.X_source, cache.X_target))
             return _fit(
                 clone(estimator), X, y, np.concatenate([beta * split.w_source, wt])
             )
@@ -365,16 +390,16 @@ class _TransferModel(BaseEstimator):
             random_state=self.random_state,
         )
 
-    def _fit_parameter(self, split):
+    def _fit_parameter(self, split, cache):
         n_features = split.X_target.shape[1]
         classes = np.unique(split.y_target) if self._classifier else None
-        source = self._source_model(split)
+        source = self._source_model(split, cache)
         coef = _source_coefficients(source, n_features, self._classifier, classes)
         return fit_parameter_transfer(
             split.X_target, split.y_target, split.w_target, coef, self.alpha, classes
         )
 
-    def _fit_finetune(self, split):
+    def _fit_finetune(self, split, cache):
         from ..neural import MultiTaskClassifier, MultiTaskRegressor
 
         estimator = self._base_estimator()
@@ -386,11 +411,14 @@ class _TransferModel(BaseEstimator):
         if self.source_estimator is not None:
             source = self.source_estimator
         else:
-            source = clone(estimator).fit(
-                split.X_source,
-                split.y_source,
-                task_ids=split.source_task_index,
-                sample_weight=split.w_source,
+            source = cache.get(
+                "source_network",
+                lambda: clone(estimator).fit(
+                    split.X_source,
+                    split.y_source,
+                    task_ids=split.source_task_index,
+                    sample_weight=split.w_source,
+                ),
             )
         network = source.net_.module_.network
         if not hasattr(network, "trunk"):
@@ -411,7 +439,7 @@ class _TransferModel(BaseEstimator):
         target = type(estimator)(**params)
         return target.fit(split.X_target, split.y_target, sample_weight=split.w_target)
 
-    def _fit_warm_start(self, split):
+    def _fit_warm_start(self, split, cache):
         """The estimator refitted on the target from the source model's state.
 
         The source model is ``source_estimator`` when given, else the
@@ -429,7 +457,7 @@ class _TransferModel(BaseEstimator):
                 f"or a coef_init fit argument; {type(estimator).__name__} has "
                 "neither."
             )
-        source = _unwrap(self._source_model(split))
+        source = _unwrap(self._source_model(split, cache))
         Xt, yt, wt = split.X_target, split.y_target, split.w_target
         classes = np.unique(yt) if self._classifier else None
         if type(source) is type(estimator) and has_warm_start:
@@ -456,7 +484,7 @@ class _TransferModel(BaseEstimator):
         return _fit(estimator, Xt, yt, wt)
 
     # -- choosing --------------------------------------------------------------
-    def _cv_score(self, method, split):
+    def _cv_score(self, method, split, cache):
         n_target = len(split.y_target)
         n_splits = min(self.cv_folds, n_target)
         if self._classifier:
@@ -474,7 +502,7 @@ class _TransferModel(BaseEstimator):
             fold.X_target, fold.y_target = split.X_target[train], split.y_target[train]
             fold.w_target = split.w_target[train]
             try:
-                model = self._fit_method(method, fold)
+                model = self._fit_method(method, fold, cache)
                 prediction = model.predict(split.X_target[test])
             except ValueError:  # e.g. a fold with one class left
                 return np.nan, np.nan
@@ -486,7 +514,7 @@ class _TransferModel(BaseEstimator):
             )
         return float(np.mean(scores)), float(np.std(scores))
 
-    def _choose(self, split, available):
+    def _choose(self, split, available, cache):
         if self.candidates is None:
             candidates = list(_DEFAULT_CANDIDATES)
         else:
@@ -508,7 +536,7 @@ class _TransferModel(BaseEstimator):
                 f"None of candidates {candidates} can run with the given source; "
                 f"available here: {available}."
             )
-        self.cv_results_ = {m: self._cv_score(m, split) for m in usable}
+        self.cv_results_ = {m: self._cv_score(m, split, cache) for m in usable}
         finite = {m: s for m, s in self.cv_results_.items() if np.isfinite(s[0])}
         return max(finite, key=lambda m: finite[m][0]) if finite else "target_only"
 
@@ -538,9 +566,12 @@ class _TransferModel(BaseEstimator):
         )
         self._check_source_estimator(split.X_target.shape[1])
         available = self._available(split)
+        cache = _SourceCache(split)
         if self.method == "auto":
             method = (
-                self._choose(split, available) if len(available) > 1 else "target_only"
+                self._choose(split, available, cache)
+                if len(available) > 1
+                else "target_only"
             )
         else:
             method = self.method
@@ -554,7 +585,7 @@ class _TransferModel(BaseEstimator):
                 )
         self.method_ = method
         self.target_ = self.tasks_[split.target_position]
-        self.estimator_ = self._fit_method(method, split)
+        self.estimator_ = self._fit_method(method, split, cache)
         if self._classifier:
             self.classes_ = np.asarray(self.estimator_.classes_)
         return self
@@ -581,6 +612,14 @@ class _TransferModel(BaseEstimator):
         """
         X = self._target_X(X)
         return np.asarray(self.estimator_.predict(X))
+
+
+def _coral_sources(split, X_target):
+    """The source rows re-coloured by CORAL toward ``X_target``'s covariance."""
+    X = np.vstack([split.X_source, X_target])
+    domains = np.repeat(["source", "target"], [len(split.X_source), len(X_target)])
+    coral = CORAL(target="target").fit(X, task_ids=domains)
+    return coral.transform(split.X_source, task_ids=domains[: len(split.X_source)])
 
 
 def _parameterized_layers(module):
@@ -631,12 +670,18 @@ _DOC = """
     - "coral": CORAL alignment of the sources to the target, then ``estimator``;
     - "kmm": sources reweighted by kernel mean matching, then ``estimator``;
     - "tradaboost": {boosting};
-    - "auto" (default): each of ``candidates`` (default: target_only,
-      source_only, pooled, parameter, augment, coral, kmm — those the given
-      source allows) scored by ``cv_folds``-fold cross-validation on the target rows
-      (sources always in training; {metric}), the best refitted. ``method_``
-      and ``cv_results_`` tell what was chosen and why, so a source that does
-      not help shows as "target_only" winning.
+    - "auto" (default): each of ``candidates`` scored by ``cv_folds``-fold
+      cross-validation on the target rows (sources always in training;
+      {metric}), the best refitted. The default candidates are the cheap
+      methods — target_only, source_only, pooled, parameter, augment, coral
+      (those the given source allows), about one fit of ``estimator`` per
+      fold each; list "kmm", "tradaboost", "finetune" or "warm_start" in
+      ``candidates`` to compare them too. What does not depend on the target
+      labels is computed once per ``fit`` and shared by the folds and the
+      final refit: the source model, the KMM weights and the CORAL alignment
+      (the last two from the source rows and the features of all target
+      rows). ``method_`` and ``cv_results_`` tell what was chosen and why, so
+      a source that does not help shows as "target_only" winning.
 
     Parameters
     ----------
