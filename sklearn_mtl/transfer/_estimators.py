@@ -664,8 +664,11 @@ _DOC = """
     - "finetune": a :class:`~sklearn_mtl.MultiTask{kind}` ``estimator`` trained
       on the sources, its trunk copied into a fresh network trained on the
       target (``freeze_trunk``, ``trunk_learning_rate``);
-    - "warm_start": ``estimator`` fitted on the source, then refitted on the
-      target from there (``warm_start=True`` or ``coef_init``);
+    - "warm_start": ``estimator`` refitted on the target starting from the
+      source model (``source_estimator``, else ``estimator`` fitted on the
+      source data): from its coefficients through ``coef_init``, or with
+      ``warm_start=True`` from a copy of its fitted state (same class) or its
+      ``coef_`` / ``intercept_``;
     - "augment": feature augmentation (Daumé 2007), then ``estimator``;
     - "coral": CORAL alignment of the sources to the target, then ``estimator``;
     - "kmm": sources reweighted by kernel mean matching, then ``estimator``;
