@@ -1,5 +1,7 @@
 """Per-task scores, their averages, and the relative improvement Δ%."""
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.utils._param_validation import StrOptions, validate_params
@@ -165,18 +167,27 @@ def per_task_score(
         kwargs = (
             params if weights is None else {**params, "sample_weight": weights[rows]}
         )
-        try:
-            value = metric(y_t, p_t, **kwargs)
-        except ValueError as exc:
-            raise ValueError(
-                f"Task {task!r} ({rows.size} samples) cannot be scored: {exc}"
-            ) from exc
-        value = float(np.asarray(value))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = float(np.asarray(metric(y_t, p_t, **kwargs)))
+            except ValueError as exc:
+                raise ValueError(
+                    f"Task {task!r} ({rows.size} samples) cannot be scored: {exc}"
+                ) from exc
         if np.isnan(value):
+            # scikit-learn warns and returns NaN (e.g. one class for ROC AUC, one
+            # sample for R²); a NaN in an average would hide the task at fault.
+            reason = "; ".join(str(w.message) for w in caught) or (
+                "too few samples or a constant target"
+            )
             raise ValueError(
-                f"Task {task!r} ({rows.size} samples) scores NaN with "
-                f"{getattr(metric, '__name__', metric)}; it has too few samples or "
-                "a constant target."
+                f"Task {task!r} ({rows.size} samples) cannot be scored: "
+                f"{getattr(metric, '__name__', metric)} is undefined ({reason})."
+            )
+        for warning in caught:
+            warnings.warn(
+                f"Task {task!r}: {warning.message}", warning.category, stacklevel=2
             )
         scores[t] = value
     if average is None:
