@@ -209,7 +209,8 @@ def make_task_scorer(
     scores each task with ``metric`` (see :func:`per_task_score`) and returns
     the uniform or task-size-weighted mean (``average=None``: a dict of
     per-task scores keyed by ``str(label)``, which ``cross_validate`` reports
-    as ``test_<label>``).
+    as ``test_<label>``; give such a scorer alone as ``scoring=``, since a
+    scoring dict of several scorers needs numbers).
 
     Where the task labels come from, in order:
 
