@@ -46,6 +46,8 @@ def test_per_task_scaling_equals_hand_scaling(scaled_tasks):
     scaler = PerTask(StandardScaler())
     Xt = scaler.fit_transform(X, task_ids=tasks)
     np.testing.assert_allclose(Xt, _hand_scale(X, tasks), rtol=1e-12)
+    default = PerTask().fit_transform(X, task_ids=tasks)  # None: StandardScaler
+    np.testing.assert_array_equal(default, Xt)
     for task in "abc":
         np.testing.assert_allclose(Xt[tasks == task].mean(axis=0), 0, atol=1e-12)
         np.testing.assert_allclose(Xt[tasks == task].std(axis=0), 1, rtol=1e-12)
@@ -81,6 +83,8 @@ def test_per_task_pca_equals_hand_pca(scaled_tasks):
         )
     with pytest.raises(ValueError, match="task 'a' .*6 samples"):
         PerTask(PCA(n_components=8)).fit(X, task_ids=tasks)
+    with pytest.raises(ValueError, match="Task 'z' has 1 sample"):
+        PerTask().fit(X[:4], task_ids=["a", "a", "z", "a"])
 
 
 def test_task_column_passes_through_in_place(scaled_tasks):

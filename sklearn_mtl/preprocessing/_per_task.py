@@ -12,6 +12,7 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -47,11 +48,24 @@ def _fit_one(transformer, task, X, y, transform):
     return transformer, transformer.transform(X) if transform else None
 
 
+def _check_task_sizes(tasks, rows):
+    # One sample fixes no per-task statistic (a scale, a direction): with task
+    # labels it is a data error, as in every estimator's fit.
+    counts = np.array([r.shape[0] for r in rows])
+    small = np.flatnonzero(counts < 2)
+    if small.size:
+        raise ValueError(
+            f"Task {tasks.tolist()[small[0]]!r} has 1 sample; at least 2 are "
+            f"required per task to fit a per-task transformer ({small.size} "
+            "task(s) too small)."
+        )
+
+
 def _transformer_has(method):
     def check(self):
         if hasattr(self, "transformers_"):
             return hasattr(self.transformers_[0], method)
-        return hasattr(self.transformer, method)
+        return hasattr(self._transformer(), method)
 
     return check
 
@@ -83,8 +97,10 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
 
     Parameters
     ----------
-    transformer : transformer object
-        Cloned and fitted once per task.
+    transformer : transformer object, default=None
+        Cloned and fitted once per task; None means
+        :class:`~sklearn.preprocessing.StandardScaler`, per-task
+        standardization.
     task_column : int or str, default=None
         Column of ``X`` holding each sample's task label; passed through.
     n_jobs : int, default=None
@@ -136,19 +152,19 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     __metadata_request__inverse_transform = {"task_ids": True}
 
     _parameter_constraints = {
-        "transformer": [HasMethods(["fit", "transform"])],
+        "transformer": [HasMethods(["fit", "transform"]), None],
         "task_column": [None, Integral, str],
         "n_jobs": [None, Integral],
     }
 
-    def __init__(self, transformer, *, task_column=None, n_jobs=None):
+    def __init__(self, transformer=None, *, task_column=None, n_jobs=None):
         self.transformer = transformer
         self.task_column = task_column
         self.n_jobs = n_jobs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = self.transformer.__sklearn_tags__()
+        inner = self._transformer().__sklearn_tags__()
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
         tags.input_tags.string = inner.input_tags.string
@@ -159,10 +175,13 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             )
         return tags
 
+    def _transformer(self):
+        return StandardScaler() if self.transformer is None else self.transformer
+
     def _array_params(self):
         # The clones validate X themselves; here X is only split into rows, so
         # its dtype is kept and NaN passes when the transformer accepts it.
-        allow_nan = self.transformer.__sklearn_tags__().input_tags.allow_nan
+        allow_nan = self._transformer().__sklearn_tags__().input_tags.allow_nan
         return {
             "dtype": None,
             "accept_sparse": ["csr", "csc"],
@@ -241,10 +260,11 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             parts = [(features, y)]
         else:
             self.tasks_, rows = task_rows(labels)
+            _check_task_sizes(self.tasks_, rows)
             parts = [(features[r], None if y is None else y[r]) for r in rows]
         self.task_format_ = "long"
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(clone(self.transformer), task, X_t, y_t, transform)
+            delayed(_fit_one)(clone(self._transformer()), task, X_t, y_t, transform)
             for task, (X_t, y_t) in zip(self.tasks_.tolist(), parts)
         )
         self.transformers_ = [fitted for fitted, _ in results]
@@ -295,7 +315,7 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 for t, piece in zip(positions, pieces)
             }
             raise ValueError(
-                f"The per-task {type(self.transformer).__name__} clones give "
+                f"The per-task {type(self._transformer()).__name__} clones give "
                 f"different numbers of output features by task: {by_task}. Fix the "
                 "output size (e.g. PCA(n_components=k) with k at most every "
                 "task's sample count)."
