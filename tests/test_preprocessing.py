@@ -205,3 +205,22 @@ def test_parameter_validation():
 @parametrize_with_checks([PerTask(StandardScaler()), PerTask(PCA(n_components=1))])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_wide_pipeline_through_grid_search():
+    X, y, tasks = make_multitask_regression(n_tasks=3, n_samples=30, random_state=5)
+    Y = np.column_stack([y[tasks == t] for t in range(3)])
+    X = X[tasks == 0] * 10.0 + 3.0
+    pipe = make_pipeline(PerTask(StandardScaler()), GraphMultiTaskRegressor())
+    search = GridSearchCV(
+        pipe, {"graphmultitaskregressor__alpha_graph": [0.1, 10.0]}, cv=TaskKFold(3)
+    ).fit(X, Y)
+    best = search.best_params_["graphmultitaskregressor__alpha_graph"]
+    manual = GraphMultiTaskRegressor(alpha_graph=best).fit(
+        StandardScaler().fit_transform(X), Y
+    )
+    np.testing.assert_allclose(
+        search.predict(X),
+        manual.predict(StandardScaler().fit(X).transform(X)),
+        rtol=1e-8,
+    )
