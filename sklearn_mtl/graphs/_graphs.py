@@ -141,13 +141,21 @@ class KNNGraph(TaskGraph):
 def _nearest(similarity, first_row, k):
     """Columns of each row's k largest similarities, excluding the row's own task.
 
-    Ties go to the lower task index, as with a stable sort; a partition finds
-    the k largest in O(T) per row, and only rows with a tie at the k-th value
-    are sorted.
+    Ties go to the lower task index, as with a stable sort. For few
+    neighbours, k passes of argmax (which returns the first maximum) find them
+    in O(k T) per row; otherwise a partition does, and only rows with a tie at
+    the k-th value are sorted.
     """
     similarity = np.array(similarity, dtype=np.float64)
     n_rows = similarity.shape[0]
-    similarity[np.arange(n_rows), first_row + np.arange(n_rows)] = -np.inf
+    rows = np.arange(n_rows)
+    similarity[rows, first_row + rows] = -np.inf
+    if k <= 16:
+        top = np.empty((n_rows, k), dtype=np.intp)
+        for j in range(k):
+            top[:, j] = np.argmax(similarity, axis=1)
+            similarity[rows, top[:, j]] = -np.inf
+        return top
     top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
     kth = np.take_along_axis(similarity, top, axis=1).min(axis=1)
     tied = np.flatnonzero(np.sum(similarity >= kth[:, None], axis=1) > k)

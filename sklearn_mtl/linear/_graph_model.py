@@ -256,6 +256,9 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
     }
     The minimizer solves a block-sparse linear system (per-task ``d x d``
     Gram blocks coupled by ``Laplacian ⊗ I``), which is never formed densely.
+    ``X`` may be a scipy.sparse matrix (e.g. word counts); it is never
+    densified, and above 2,000 features the Gram blocks are not formed
+    either: the solver multiplies by each task's rows instead.
 
     Parameters
     ----------{_SHARED_PARAMS_DOC}
@@ -264,7 +267,8 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
         blocks (a diagonal preconditioner when a sparse ``X`` has too many
         features for Gram blocks); "direct": sparse LU of the block system
         (exact; pays only for banded graphs such as "chain" or a tree, its
-        fill-in grows fast on kNN graphs of many tasks); "fista": accelerated
+        fill-in grows fast on kNN graphs of many tasks; "cg" is used when a
+        sparse ``X`` has too many features for Gram blocks); "fista": accelerated
         proximal gradient (the only one for ``alpha_l1 > 0``). "auto": "cg",
         or "fista" when ``alpha_l1 > 0``. The complete graph ("full", or the
         same matrix given) is always solved exactly in rank-d form without
@@ -389,7 +393,8 @@ class GraphMultiTaskClassifier(MultiTaskClassifierMixin, _GraphMultiTaskModel):
         )
     }
     ``classes_`` is the union of all tasks' labels; a class never seen in a
-    task's training data gets probability 0 in that task.
+    task's training data gets probability 0 in that task. ``X`` may be a
+    scipy.sparse matrix; it is never densified.
 
     Parameters
     ----------{_SHARED_PARAMS_DOC}

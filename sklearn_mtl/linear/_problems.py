@@ -211,10 +211,12 @@ def _inverse_blocks(blocks):
     fewer samples than features) gets its pseudo-inverse instead.
     """
     try:
-        np.linalg.cholesky(blocks)
+        inverse = np.linalg.inv(blocks)
     except np.linalg.LinAlgError:
+        inverse = None
+    if inverse is None or not np.all(np.isfinite(inverse)):
         return np.linalg.pinv(blocks, hermitian=True)
-    return np.linalg.inv(blocks)
+    return inverse
 
 
 def _min_norm_solve(gram, rhs):
@@ -264,9 +266,16 @@ class SquaredProblem:
         self._task_index, self._n_features = task, n_features
         self.design = None
         if not sparse:
-            root = np.sqrt(row_scale)[:, None]
-            Z = root * (X_rows - self.x_mean[task])
-            self.gram, rhs = _task_products(Z, root * yc, task, n_tasks)
+            # Subtracting into the gathered means: numpy takes ~10x longer
+            # for `X - means[task]` than for the same work in place.
+            Z = np.take(self.x_mean, task, axis=0)
+            np.subtract(X_rows, Z, out=Z)
+            V = yc
+            if np.any(row_scale != 1.0):
+                root = np.sqrt(row_scale)[:, None]
+                Z *= root
+                V = root * yc
+            self.gram, rhs = _task_products(Z, V, task, n_tasks)
         else:
             # Centering stays implicit, so X keeps its sparsity: since the
             # weighted residuals yc sum to zero per task, X^T S yc = Xc^T S yc,
