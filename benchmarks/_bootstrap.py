@@ -6,27 +6,25 @@ machine with nothing but Python. When ``sklearn_mtl`` (from this checkout),
 torch, skorch or pytest cannot be imported, it runs, with the Python that runs
 it::
 
-    python -m pip install "torch==2.13.0+cpu" \\
-        --extra-index-url https://download.pytorch.org/whl/cpu   # Linux
-    python -m pip install "torch==2.13.0"                        # macOS, Windows
+    python -m pip install "torch==2.13.0"
     python -m pip install -e "<this checkout>[neural,test]"
 
-The CPU wheel is pinned because an unpinned torch on Linux pulls a multi-GB
-CUDA build. An installed torch of any version is kept. Set
+torch is pinned to the release whose CPU wheel the project's machines hold:
+an unpinned torch on Linux pulls a multi-GB CUDA build. Elsewhere, install a
+CPU build of torch first (PyTorch's "CPU" install instructions); an installed
+torch of any version is kept. Set
 ``SKLEARN_MTL_NO_INSTALL=1`` to forbid installing (a missing package then
 stops with the commands to run by hand).
 """
 
 import importlib.util
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TORCH_VERSION = "2.13.0"
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def _missing(names):
@@ -45,13 +43,7 @@ def install_commands(torch_missing, package_missing):
     pip = [sys.executable, "-m", "pip", "install"]
     commands = []
     if torch_missing:
-        if platform.system() == "Linux":
-            commands.append(
-                pip
-                + [f"torch=={TORCH_VERSION}+cpu", "--extra-index-url", TORCH_CPU_INDEX]
-            )
-        else:  # PyPI's macOS and Windows wheels are the CPU builds
-            commands.append(pip + [f"torch=={TORCH_VERSION}"])
+        commands.append(pip + [f"torch=={TORCH_VERSION}"])
     if package_missing:
         commands.append(pip + ["-e", f"{REPO}[neural,test]"])
     return commands

@@ -51,6 +51,7 @@ def test_first_run_installs_nothing_when_all_is_there(monkeypatch):
     import _bootstrap
 
     text = README.read_text()
-    assert f"torch=={_bootstrap.TORCH_VERSION}+cpu" in text
+    assert f"torch=={_bootstrap.TORCH_VERSION}`" in text
     commands = _bootstrap.install_commands(torch_missing=True, package_missing=True)
+    assert commands[0][-1] == f"torch=={_bootstrap.TORCH_VERSION}"
     assert commands[-1][-2:] == ["-e", f"{_bootstrap.REPO}[neural,test]"]
