@@ -352,3 +352,21 @@ def test_unpenalized_small_tasks_on_the_complete_graph_without_graph_weight():
         Xc, yc = X[rows] - X[rows].mean(axis=0), y[rows] - y[rows].mean()
         coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
         np.testing.assert_allclose(model.coef_[t], coef, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("alpha_l2", [0.3, 0.0])
+def test_complete_graph_exact_solve_is_stationary_by_hand(alpha_l2):
+    """The rank-d (Woodbury) solve of "full" against the written-out gradient."""
+    X, y, task_ids = _regression(n_tasks=6, n_features=4, seed=10)
+    weights = np.random.RandomState(11).uniform(0.2, 4.0, size=y.size)
+    model = GraphMultiTaskRegressor(
+        graph="full", alpha_graph=5.0, alpha_l2=alpha_l2, loss_normalization="mean"
+    ).fit(X, y, task_ids=task_ids, sample_weight=weights)
+    scale = 1.0 / np.bincount(task_ids, weights=weights)
+    # A = (11^T - I) / T, so L = D - A = I - 11^T / T.
+    L = np.eye(6) - np.ones((6, 6)) / 6
+    grad_w, grad_b = _hand_objective_grad(
+        X, y, task_ids, weights, scale, model.coef_, model.intercept_, L, 5.0, alpha_l2
+    )
+    assert np.abs(grad_w).max() < 1e-10
+    assert np.abs(grad_b).max() < 1e-10
