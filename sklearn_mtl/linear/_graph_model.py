@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -14,6 +15,7 @@ from .._tasks import check_fit_data, check_predict_data, proba_output
 from ..graphs._graphs import (
     LearnedGraph,
     TaskGraph,
+    TreeGraph,
     adjacency_from_input,
     laplacian,
     resolve_graph,
@@ -153,6 +155,13 @@ class _GraphMultiTaskModel(BaseEstimator):
                 "solver='fista' or 'auto'."
             )
         return self.solver
+
+    def _dense_coupling(self):
+        """Whether the task penalty is a dense (T, T) matrix in the solver."""
+        graph = resolve_graph(self.graph)
+        if graph is not None:
+            return isinstance(graph, (LearnedGraph, TreeGraph))
+        return not (isinstance(self.graph, dict) or sp.issparse(self.graph))
 
     def _fit_graph(self, data, problem, init, coef_of, ridge_coef):
         """Solve ``problem`` under the task graph; sets the fitted graph attributes.
@@ -337,7 +346,7 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
         data = check_fit_data(
             self, X, y, task_ids, sample_weight, array_params=_ARRAY_PARAMS
         )
-        with blas_threads_for(data.n_tasks):
+        with blas_threads_for(data.n_tasks, self._dense_coupling()):
             problem = SquaredProblem(
                 data, task_loss_scale(data, self.loss_normalization)
             )
@@ -493,7 +502,7 @@ n_features)
                 self.alpha_l2
             )
 
-        with blas_threads_for(data.n_tasks):
+        with blas_threads_for(data.n_tasks, self._dense_coupling()):
             theta = self._fit_graph(
                 data,
                 problem,

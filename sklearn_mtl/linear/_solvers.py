@@ -28,17 +28,18 @@ def _threadpool_controller():
     return ThreadpoolController()
 
 
-def blas_threads_for(n_tasks):
-    """Context running BLAS on one thread for problems of up to 1,000 tasks.
+def blas_threads_for(n_tasks, dense_coupling=True):
+    """Context running BLAS on one thread unless the fit has large products.
 
-    An iterative solve makes thousands of small BLAS calls (a (T, T) graph
-    times (T, d) models, batched d x d blocks). A multi-threaded BLAS wakes and
-    joins its threads on each, which on a busy machine costs milliseconds per
-    call: a School fit ran 7x slower with two threads than with one. Larger
-    problems keep the threads their big products use well (scikit-learn's
+    An iterative solve makes thousands of small BLAS calls (a graph times
+    (T, d) models, batched d x d blocks). A multi-threaded BLAS wakes and joins
+    its threads on each, which on a busy machine costs milliseconds per call:
+    a School fit ran 7x slower with two threads than with one. Only a dense
+    (T, T) coupling (a learned graph or a dense matrix) of over 1,000 tasks
+    makes products large enough to keep the threads for (scikit-learn's
     KMeans limits BLAS threads the same way).
     """
-    if n_tasks > _SINGLE_THREAD_TASKS:
+    if dense_coupling and n_tasks > _SINGLE_THREAD_TASKS:
         return contextlib.nullcontext()
     return _threadpool_controller().limit(limits=1, user_api="blas")
 
