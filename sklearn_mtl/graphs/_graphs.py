@@ -274,7 +274,19 @@ class LearnedGraph(TaskGraph):
         self.eps = eps
 
     def covariance(self, W):
-        """Task covariance for models ``W`` of shape (n_tasks, n_params)."""
+        """Task covariance for models ``W`` of shape (n_tasks, n_params).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_params)
+            Current task models, one row per task.
+
+        Returns
+        -------
+        covariance : ndarray of shape (n_tasks, n_tasks)
+            ``(W W^T + eps I)^(1/2)`` scaled to trace ``n_tasks`` (the MTRL
+            closed-form update).
+        """
         n_tasks = W.shape[0]
         gram = W @ W.T
         scale = np.trace(gram) / n_tasks if np.trace(gram) > 0 else 1.0
@@ -368,7 +380,18 @@ def _adjacency_from_edges(edges, tasks):
 
 
 def laplacian(adjacency):
-    """Graph Laplacian ``D - A`` (sparse in, sparse out; dense in, dense out)."""
+    """Graph Laplacian ``D - A`` (sparse in, sparse out; dense in, dense out).
+
+    Parameters
+    ----------
+    adjacency : array-like or sparse matrix of shape (n_tasks, n_tasks)
+        Symmetric, non-negative adjacency ``A`` of the task graph.
+
+    Returns
+    -------
+    laplacian : ndarray or sparse array of shape (n_tasks, n_tasks)
+        ``diag(A.sum(axis=1)) - A``, sparse (CSR) when ``adjacency`` is.
+    """
     if sp.issparse(adjacency):
         degree = np.asarray(adjacency.sum(axis=1)).ravel()
         return (sp.diags_array(degree) - adjacency).tocsr()

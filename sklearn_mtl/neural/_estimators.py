@@ -39,6 +39,16 @@ def _require_torch():
 def resolve_device(device):
     """``"auto"``: "cuda" when a GPU is visible to torch, else "cpu".
 
+    Parameters
+    ----------
+    device : str
+        A torch device name, or ``"auto"``.
+
+    Returns
+    -------
+    device : str
+        ``device`` itself, or for ``"auto"`` "cuda" or "cpu".
+
     Examples
     --------
     >>> from sklearn_mtl.neural import resolve_device
@@ -630,7 +640,7 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, _NeuralMultiTaskModel):
         Targets per task.
     multi_target_ : bool
         Whether a long-format ``y`` had several columns (targets per task).
-    target_mean_, target_scale_ : ndarray of shape (n_tasks, n_outputs_)
+    target_mean_, target_scale_ : ndarray of shape (n_tasks, `n_outputs_`)
         Per-task standardization of the targets (weighted by
         ``sample_weight``).{_SHARED_ATTRIBUTES}
 

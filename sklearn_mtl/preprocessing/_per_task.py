@@ -117,7 +117,7 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         when no labels are given.
     n_features_in_ : int
         Number of columns of ``X`` in fit, task column included.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` in fit, when they are all strings.
 
     See Also
