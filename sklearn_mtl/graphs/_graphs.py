@@ -57,9 +57,17 @@ class FullGraph(TaskGraph):
 
     def adjacency(self, tasks, task_coef=None):
         n_tasks = len(tasks)
-        A = np.full((n_tasks, n_tasks), 1.0 / n_tasks)
-        np.fill_diagonal(A, 0.0)
-        return sp.csr_array(A)
+        # Built in CSR directly: row i holds every column but i.
+        others = np.arange(max(n_tasks - 1, 0))
+        columns = others[None, :] + (others[None, :] >= np.arange(n_tasks)[:, None])
+        return sp.csr_array(
+            (
+                np.full(columns.size, 1.0 / n_tasks),
+                columns.ravel(),
+                np.arange(n_tasks + 1) * max(n_tasks - 1, 0),
+            ),
+            shape=(n_tasks, n_tasks),
+        )
 
 
 class ChainGraph(TaskGraph):

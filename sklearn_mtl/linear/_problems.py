@@ -10,6 +10,8 @@ where ``P`` is the task graph's Laplacian (or a learned task precision),
 ``s_i`` the sample weights and ``c_t`` the per-task loss normalization.
 """
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -46,14 +48,20 @@ class TaskPenalty:
     """``(alpha_l2/2)||W||^2 + alpha_graph tr(W^T P W)`` on W of shape (T, ...)."""
 
     def __init__(self, precision, alpha_graph, alpha_l2):
-        if sp.issparse(precision) and precision.nnz > 0.25 * precision.shape[0] ** 2:
-            # A mostly dense graph (e.g. "full") multiplies faster as a dense
-            # array through BLAS than as CSR.
-            precision = precision.toarray()
-        self.precision = precision
+        self._given = precision
         self.alpha_graph = alpha_graph
         self.alpha_l2 = alpha_l2
         self.complete_weight = _complete_weight(precision) if alpha_graph else None
+
+    @functools.cached_property
+    def precision(self):
+        """``P``, dense when mostly dense: it then multiplies faster through
+        BLAS than as CSR. Converted on first use only, since the complete
+        graph's exact solve never multiplies by it."""
+        precision = self._given
+        if sp.issparse(precision) and precision.nnz > 0.25 * precision.shape[0] ** 2:
+            precision = precision.toarray()
+        return precision
 
     def _coupled(self, W):
         flat = W.reshape(W.shape[0], -1)
@@ -114,14 +122,25 @@ def _complete_weight(precision):
     block diagonal plus a rank-d term and has an exact d x d solve.
     """
     n_tasks = precision.shape[0]
-    if n_tasks < 2 or sp.issparse(precision):
+    if n_tasks < 2:
         return None
-    weight = -precision[0, 1] * n_tasks
+    diagonal = precision.diagonal()
+    weight = diagonal[0] * n_tasks / (n_tasks - 1)
     if not weight > 0:
         return None
-    expected = np.full((n_tasks, n_tasks), -weight / n_tasks)
-    expected.flat[:: n_tasks + 1] += weight
-    if np.max(np.abs(precision - expected)) > 1e-12 * weight:
+    tolerance = 1e-12 * weight
+    if np.max(np.abs(diagonal - diagonal[0])) > tolerance:
+        return None
+    if sp.issparse(precision):
+        # Every entry stored, the diagonal and all off-diagonal ones equal.
+        if precision.nnz != n_tasks * n_tasks:
+            return None
+        values = precision.data
+    else:
+        values = precision.ravel()
+    off = np.abs(values + weight / n_tasks) <= tolerance
+    on = np.abs(values - diagonal[0]) <= tolerance
+    if not np.all(off | on) or np.count_nonzero(on & ~off) > n_tasks:
         return None
     return weight
 
