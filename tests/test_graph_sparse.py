@@ -129,3 +129,16 @@ def test_many_features_never_form_dense_blocks():
     scale = np.abs(problem.rhs).max()
     assert np.abs(grad_w).max() < 1e-7 * scale
     assert np.abs(grad_b).max() < 1e-7 * scale
+
+
+def test_unpenalized_sparse_tasks_get_the_minimum_norm_least_squares(path):
+    X, y, task_ids, _ = _text_like(n_samples=120, n_features=80, n_tasks=3, seed=4)
+    model = GraphMultiTaskRegressor(alpha_graph=0.0, alpha_l2=0.0, tol=1e-12)
+    model.set_params(max_iter=20000).fit(X, y, task_ids=task_ids)
+    dense = X.toarray()
+    for t in range(3):
+        rows = task_ids == t
+        assert rows.sum() < 80  # fewer samples than features
+        Xc = dense[rows] - dense[rows].mean(axis=0)
+        coef = np.linalg.lstsq(Xc, y[rows] - y[rows].mean(), rcond=None)[0]
+        np.testing.assert_allclose(model.coef_[t], coef, rtol=1e-6, atol=1e-8)

@@ -410,11 +410,16 @@ class SquaredProblem:
                 )
 
         else:
-            # Matrix-free: a diagonal (Jacobi) preconditioner. A diagonal entry
-            # of zero (an all-zero feature of an unpenalized task) acts as one,
-            # which keeps that coefficient at its minimum-norm value 0.
+            # Matrix-free: a diagonal (Jacobi) preconditioner. An unpenalized
+            # task (its own singular system when n_t < d) gets a scalar one
+            # and starts from zero instead: CG then stays in the range of its
+            # Gram matrix and ends at the minimum-norm solution.
             scale = self._gram_diagonal() + diagonal[:, None]
+            free = diagonal <= 0
+            scale[free] = np.max(scale[free], axis=1, keepdims=True, initial=0.0)
             inverse_diagonal = 1.0 / np.where(scale > 0, scale, 1.0)
+            if free.any():
+                W0 = np.where(free[:, None], 0.0, W0)
 
             def precondition(R):
                 return inverse_diagonal * R
