@@ -42,14 +42,20 @@ except FileNotFoundError:
 X_train, X_test, y_train, y_test, t_train, t_test = train_test_split(
     X, y, task_ids, task_ids=task_ids, test_size=0.3, random_state=0
 )
-params = dict(hidden_layer_sizes=(32,), batch_size=64, learning_rate=3e-3,
-              weight_decay=1e-3, random_state=0)
+params = dict(
+    hidden_layer_sizes=(32,),
+    batch_size=64,
+    learning_rate=3e-3,
+    weight_decay=1e-3,
+    random_state=0,
+)
 
 # %%
 # One run with early stopping: the history
 # ----------------------------------------
-net = MultiTaskRegressor(max_epochs=40, early_stopping=True,
-                         n_iter_no_change=5, **params)
+net = MultiTaskRegressor(
+    max_epochs=40, early_stopping=True, n_iter_no_change=5, **params
+)
 net.fit(X_train, y_train, task_ids=t_train)
 train_loss = net.net_.history[:, "train_loss"]
 valid_loss = net.net_.history[:, "valid_loss"]
@@ -63,8 +69,9 @@ per_task = []
 for n_epochs in epochs:
     model = MultiTaskRegressor(max_epochs=n_epochs, **params)
     model.fit(X_train, y_train, task_ids=t_train)
-    per_task.append(per_task_score(y_test, model.predict(X_test, task_ids=t_test),
-                                   task_ids=t_test))
+    per_task.append(
+        per_task_score(y_test, model.predict(X_test, task_ids=t_test), task_ids=t_test)
+    )
 per_task = np.array(per_task)  # (n_checkpoints, n_tasks), sorted task order
 
 # %%
@@ -94,5 +101,4 @@ plt.show()
 # early stopping (``early_stopping=True``) watches the mean validation loss
 # over tasks; a loss weighting such as ``loss_weighting="dwa"`` gives more
 # weight to the tasks whose loss falls slowly.
-print("held-out R² per task after", epochs[-1], "epochs:",
-      np.round(per_task[-1], 3))
+print("held-out R² per task after", epochs[-1], "epochs:", np.round(per_task[-1], 3))

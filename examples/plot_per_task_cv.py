@@ -55,8 +55,9 @@ tasks = np.unique(task_ids)
 scores = {}
 with sklearn.config_context(enable_metadata_routing=True):
     for name, model in models.items():
-        result = cross_validate(model, X, y, cv=cv, scoring=per_task_r2,
-                                params={"task_ids": task_ids})
+        result = cross_validate(
+            model, X, y, cv=cv, scoring=per_task_r2, params={"task_ids": task_ids}
+        )
         # One column per task, named after its label; mean over the folds.
         scores[name] = np.array([result[f"test_{t}"].mean() for t in tasks])
 
@@ -81,8 +82,7 @@ high = max(independent.max(), graph.max())
 ax.plot([low, high], [low, high], color="grey", lw=1, ls="--")
 ax.set_xlabel("IndependentTasks(Ridge()): per-task CV R²")
 ax.set_ylabel("GraphMultiTaskRegressor: per-task CV R²")
-ax.set_title(f"{better:.0%} of tasks above the diagonal — {data_name}",
-             fontsize=10)
+ax.set_title(f"{better:.0%} of tasks above the diagonal — {data_name}", fontsize=10)
 plt.show()
 
 # %%

@@ -71,5 +71,7 @@ plt.show()
 # models from their mean falls toward zero. Cross-validation
 # (:class:`~sklearn_mtl.model_selection.TaskKFold`) picks the point on this
 # path where the tasks share as much as helps.
-print(f"spread: {spread[0]:.2f} at alpha_graph={alphas[0]:g}, "
-      f"{spread[-1]:.2e} at alpha_graph={alphas[-1]:g}")
+print(
+    f"spread: {spread[0]:.2f} at alpha_graph={alphas[0]:g}, "
+    f"{spread[-1]:.2e} at alpha_graph={alphas[-1]:g}"
+)

@@ -56,7 +56,11 @@ scores = {name: np.zeros((len(train_fractions), n_repeats)) for name in models}
 for i, fraction in enumerate(train_fractions):
     for repeat in range(n_repeats):
         X_tr, X_te, y_tr, y_te, t_tr, t_te = train_test_split(
-            X, y, task_ids, task_ids=task_ids, train_size=fraction,
+            X,
+            y,
+            task_ids,
+            task_ids=task_ids,
+            train_size=fraction,
             random_state=repeat,
         )
         for name, model in models.items():
@@ -69,8 +73,14 @@ for i, fraction in enumerate(train_fractions):
 # ----
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 for (name, score), marker in zip(scores.items(), "osD"):
-    ax.errorbar(mean_train_size, score.mean(axis=1), yerr=score.std(axis=1),
-                marker=marker, capsize=3, label=name)
+    ax.errorbar(
+        mean_train_size,
+        score.mean(axis=1),
+        yerr=score.std(axis=1),
+        marker=marker,
+        capsize=3,
+        label=name,
+    )
 ax.set_xlabel("training samples per task (mean over tasks)")
 ax.set_ylabel("held-out R²")
 ax.set_title(f"Accuracy against samples per task — {data_name}")

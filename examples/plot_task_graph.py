@@ -78,5 +78,7 @@ plt.show()
 # Blocks of high correlation are groups of tasks the model treats as alike.
 # The kNN graph is fixed before the fit; the learned covariance is estimated
 # jointly with the models and may also hold negative relations.
-print(f"{len(tasks)} tasks; mean off-diagonal correlation "
-      f"{(corr.sum() - len(tasks)) / (len(tasks) ** 2 - len(tasks)):.2f}")
+print(
+    f"{len(tasks)} tasks; mean off-diagonal correlation "
+    f"{(corr.sum() - len(tasks)) / (len(tasks) ** 2 - len(tasks)):.2f}"
+)

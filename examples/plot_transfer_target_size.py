@@ -53,7 +53,7 @@ rmse = {m: np.zeros((len(n_labelled), len(targets))) for m in methods}
 for j, target in enumerate(targets):
     target_rows = rng.permutation(np.flatnonzero(task_ids == target))
     source_rows = np.flatnonzero(task_ids != target)
-    test = target_rows[max(n_labelled):]
+    test = target_rows[max(n_labelled) :]
     for i, n in enumerate(n_labelled):
         train = np.concatenate([source_rows, target_rows[:n]])
         models = {
@@ -74,9 +74,14 @@ for j, target in enumerate(targets):
 # ----
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
 for (name, err), marker in zip(rmse.items(), "osD^"):
-    ax.errorbar(n_labelled, err.mean(axis=1),
-                yerr=err.std(axis=1) / np.sqrt(len(targets)),
-                marker=marker, capsize=3, label=name)
+    ax.errorbar(
+        n_labelled,
+        err.mean(axis=1),
+        yerr=err.std(axis=1) / np.sqrt(len(targets)),
+        marker=marker,
+        capsize=3,
+        label=name,
+    )
 ax.set_xscale("log")
 ax.set_xticks(n_labelled, [str(n) for n in n_labelled])
 ax.set_xlabel("labelled target samples")
