@@ -36,7 +36,12 @@ try:
     data_name = "School (139 schools)"
 except FileNotFoundError:
     X, y, task_ids = make_multitask_regression(
-        n_tasks=40, n_samples=30, noise=2.0, random_state=0
+        n_tasks=40,
+        n_samples=30,
+        n_clusters=1,
+        task_spread=0.3,
+        noise=2.0,
+        random_state=0,
     )
     data_name = "synthetic (40 tasks)"
 
