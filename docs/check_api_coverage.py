@@ -23,13 +23,22 @@ SUBPACKAGES = [
 ]
 
 api = (Path(__file__).parent / "api.rst").read_text()
-# Names listed in autosummary blocks, or named as :class:/:func: targets.
+# Names listed in the autosummary blocks (indented by three spaces, alone).
 listed = set(re.findall(r"^   ([A-Za-z_]\w*)$", api, flags=re.M))
-listed |= set(re.findall(r":(?:class|func):`~?[\w.]*?\.?(\w+)`", api))
+top = importlib.import_module("sklearn_mtl")
 missing = []
 for name in SUBPACKAGES:
     module = importlib.import_module(name)
-    missing += [f"{name}.{n}" for n in module.__all__ if n not in listed]
+    for public in module.__all__:
+        # A subpackage re-export of a top-level estimator is documented once,
+        # under ``sklearn_mtl`` (api.rst says so).
+        documented_on_top = (
+            module is not top
+            and public in top.__all__
+            and getattr(top, public) is getattr(module, public)
+        )
+        if public not in listed and not documented_on_top:
+            missing.append(f"{name}.{public}")
 if missing:
     sys.exit("Public names missing from docs/api.rst: " + ", ".join(missing))
 print(f"docs/api.rst lists every public name of {len(SUBPACKAGES)} modules.")
