@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import (  # noqa: E402
 from sklearn_mtl import MultiTaskClassifier, MultiTaskRegressor  # noqa: E402
 from sklearn_mtl.datasets import make_multitask_regression  # noqa: E402
 from sklearn_mtl.neural import GradNorm  # noqa: E402
+from sklearn_mtl.neural._modules import TaskHeads  # noqa: E402
 from sklearn_mtl.neural._net import MultiTaskNet, batch_losses  # noqa: E402
 from sklearn_mtl.neural._torch_weighting import (  # noqa: E402
     DWA,
@@ -184,6 +185,24 @@ def test_classifier_heads_per_task_with_different_class_counts():
         expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         rows = task_ids == t
         np.testing.assert_allclose(proba[rows][:, :k], expected[rows], rtol=1e-4)
+
+
+@pytest.mark.parametrize("dense_limit", [0, 64], ids=["gather", "all-heads"])
+def test_task_heads_apply_each_rows_own_head(monkeypatch, dense_limit):
+    """Both ways of applying the heads, against the padded heads by hand."""
+    monkeypatch.setattr(TaskHeads, "dense_limit", dense_limit)
+    torch.manual_seed(0)
+    heads = TaskHeads(4, [2, 3, 1])
+    features = torch.randn(7, 4)
+    task_index = torch.tensor([0, 1, 2, 1, 0, 2, 1])
+    W, b = _as_numpy(heads.weight), _as_numpy(heads.bias)
+    every = np.einsum("nh,tkh->ntk", features.numpy(), W) + b
+    every *= np.arange(3)[None, :] < np.array([2, 3, 1])[:, None]  # padding is 0
+    np.testing.assert_allclose(_as_numpy(heads.all_tasks(features)), every, rtol=1e-5)
+    own = every[np.arange(7), task_index.numpy()]
+    np.testing.assert_allclose(
+        _as_numpy(heads(features, task_index)), own, rtol=1e-5, atol=1e-7
+    )
 
 
 def _manual_tower(network, X, stitch_rows, activation=np.maximum):
@@ -373,3 +392,100 @@ def test_sample_weight_equivalence_for_the_classifier():
     check_sample_weight_equivalence_on_dense_data(
         "MultiTaskClassifier", MultiTaskClassifier(max_epochs=30, random_state=0)
     )
+
+
+# -- a wide y: one pass per sample, every task's head, missing labels masked -------
+
+
+class CountingTrunk(torch.nn.Module):
+    """A linear trunk that counts the rows it has seen in training."""
+
+    def __init__(self, n_inputs=4):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_inputs, 8)
+        self.rows_seen = 0
+
+    def forward(self, X):
+        if self.training:
+            self.rows_seen += X.shape[0]
+        return torch.relu(self.linear(X))
+
+
+def test_wide_y_runs_the_trunk_once_per_sample():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((50, 4)).astype(np.float32)
+    Y = np.column_stack([X @ rng.standard_normal(4) for _ in range(4)])
+    Y[rng.random_sample(Y.shape) < 0.3] = np.nan
+    Y[0] = np.nan  # a sample with no label at all is never run
+    model = MultiTaskRegressor(
+        CountingTrunk, max_epochs=3, batch_size=16, random_state=0
+    ).fit(X, Y)
+    labelled = ~np.isnan(Y)
+    # 3 epochs of the labelled samples, not of the (sample, task) labels.
+    assert labelled.sum() > labelled.any(axis=1).sum() > 40
+    rows_seen = model.net_.module_.network.trunk.rows_seen
+    assert rows_seen == 3 * labelled.any(axis=1).sum()
+
+
+def test_wide_losses_equal_the_long_losses_of_the_present_labels():
+    rng = np.random.RandomState(0)
+    n, T = 6, 3
+    output = torch.as_tensor(rng.standard_normal((n, T, 1)), dtype=torch.float32)
+    Y = rng.standard_normal((n, T))
+    Y[rng.random_sample((n, T)) < 0.4] = np.nan
+    Y[:, 2] = np.nan  # task 2 absent from the batch
+    weight = rng.uniform(0.5, 2.0, n)
+    present = ~np.isnan(Y)
+    dense = batch_losses(
+        output,
+        {
+            "y": torch.as_tensor(np.nan_to_num(Y)[..., None], dtype=torch.float32),
+            "weight": torch.as_tensor(weight[:, None] * present, dtype=torch.float32),
+        },
+        None,
+        torch.tensor([1, 1, 1]),
+        1,
+        False,
+    )
+    samples, tasks = np.nonzero(present)
+    long = batch_losses(
+        output[samples, tasks],
+        {
+            "y": torch.as_tensor(Y[samples, tasks][:, None], dtype=torch.float32),
+            "weight": torch.as_tensor(weight[samples], dtype=torch.float32),
+        },
+        torch.as_tensor(tasks),
+        torch.tensor([1, 1, 1]),
+        1,
+        False,
+    )
+    # By hand: the weighted mean squared error of each task's present labels.
+    errors = (output[..., 0].numpy() - np.nan_to_num(Y)) ** 2
+    by_hand = [
+        np.average(errors[present[:, t], t], weights=weight[present[:, t]])
+        for t in range(2)
+    ]
+    for losses in (dense, long):
+        np.testing.assert_allclose(
+            _as_numpy(losses.per_task()), [*by_hand, 0.0], rtol=1e-5
+        )
+        assert losses.present.tolist() == [True, True, False]
+        assert losses.mean_over_tasks().item() == pytest.approx(np.mean(by_hand))
+
+
+@pytest.mark.parametrize("architecture", ["hard", "cross_stitch", "mmoe"])
+def test_every_task_pass_equals_each_tasks_own_pass(regression, architecture):
+    """The wide path's forward_all against the per-row path, checked by hand above."""
+    X, y, task_ids = regression
+    model = MultiTaskRegressor(architecture=architecture, n_experts=3, **FAST)
+    network = model.fit(X, y, task_ids=task_ids).net_.module_.network
+    network.eval()
+    torch.manual_seed(0)
+    with torch.no_grad():  # every parameter distinct across tasks (gates included)
+        for parameter in network.parameters():
+            parameter.add_(0.3 * torch.randn(parameter.shape))
+        X_t = torch.as_tensor(X, dtype=torch.float32)
+        every = network.forward_all(X_t)
+        for t in range(3):
+            own = network(X_t, torch.full((len(X),), t))
+            torch.testing.assert_close(every[:, t], own, rtol=1e-4, atol=1e-5)

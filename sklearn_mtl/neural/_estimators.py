@@ -475,19 +475,67 @@ class _NeuralMultiTaskModel(BaseEstimator):
             )
         return np.sort(np.asarray(rows))
 
+    def _rows_datasets(self, X, data, targets, weights, valid_rows):
+        """(train, validation) RowsDatasets: one row per (sample, task) pair."""
+        import torch
+
+        from ._net import RowsDataset
+
+        device = X.device
+        task_index = torch.as_tensor(data.task_index, device=device)
+        dataset = RowsDataset(
+            X, self._sample_index(data, device), task_index, targets, weights
+        )
+        if valid_rows is None:
+            return dataset, None
+        train_rows = np.setdiff1d(np.arange(data.n_rows), valid_rows)
+        return (
+            dataset.subset(torch.as_tensor(train_rows, device=device)),
+            dataset.subset(torch.as_tensor(valid_rows, device=device)),
+        )
+
+    def _wide_datasets(self, X, data, targets, weights, valid_rows):
+        """(train, validation) WideDatasets: one row per sample, all its tasks.
+
+        A (sample, task) pair without a label, or held out for validation,
+        weighs 0 in the training set (and the other way round).
+        """
+        import torch
+
+        from ._net import WideDataset
+
+        device = X.device
+        n_samples, n_tasks = data.X.shape[0], data.n_tasks
+        samples = torch.as_tensor(data.sample_index, device=device)
+        tasks = torch.as_tensor(data.task_index, device=device)
+        dense = targets.new_zeros((n_samples, n_tasks) + targets.shape[1:])
+        dense[samples, tasks] = targets
+
+        def part(rows):
+            weight = weights.new_zeros((n_samples, n_tasks))
+            weight[samples[rows], tasks[rows]] = weights[rows]
+            labelled = torch.zeros(n_samples, dtype=torch.bool, device=device)
+            labelled[samples[rows]] = True
+            if bool(labelled.all()):
+                return WideDataset(X, None, dense, weight)
+            keep = torch.nonzero(labelled).flatten()
+            return WideDataset(X, keep, dense[keep], weight[keep])
+
+        if valid_rows is None:
+            return part(torch.arange(data.n_rows, device=device)), None
+        train_rows = np.setdiff1d(np.arange(data.n_rows), valid_rows)
+        return (
+            part(torch.as_tensor(train_rows, device=device)),
+            part(torch.as_tensor(valid_rows, device=device)),
+        )
+
     def _fit_network(
         self, data, targets, weights, head_sizes, n_outputs, classification, strata
     ):
         import torch
         from skorch.callbacks import EarlyStopping
 
-        from ._net import (
-            MultiTaskNet,
-            MultiTaskSystem,
-            RowsDataset,
-            TrainingDiverged,
-            silent,
-        )
+        from ._net import MultiTaskNet, MultiTaskSystem, TrainingDiverged, silent
 
         self._check_hidden_layer_sizes()
         data, targets, weights, strata = self._merge_repeated_rows(
@@ -509,24 +557,24 @@ class _NeuralMultiTaskModel(BaseEstimator):
             if isinstance(self.optimizer, str)
             else self.optimizer
         )
+        valid_rows = self._validation_rows(strata, rng) if self.early_stopping else None
+        # A wide y trains one row per sample, every task's head at once; task
+        # balancing draws (sample, task) rows, so it keeps the long layout.
+        wide = data.sample_index is not None and not self.task_balanced_batches
         # Seed locally: torch's global random state is left as the user had it.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             X = self._to_tensor(data.X, device)
-            samples = self._sample_index(data, device)
-            task_index = torch.as_tensor(data.task_index, device=device)
-            first = slice(0, 2) if samples is None else samples[:2]
-            network = self._make_network(X[first], head_sizes)
+            network = self._make_network(X[:2], head_sizes)
             system = MultiTaskSystem(
                 network, weighting.build(data.n_tasks, self.tasks_)
             )
-            dataset = RowsDataset(
-                X, samples, task_index, targets.to(device), weights.to(device)
+            make_datasets = self._wide_datasets if wide else self._rows_datasets
+            train_set, valid_set = make_datasets(
+                X, data, targets.to(device), weights.to(device), valid_rows
             )
             callbacks = []
-            valid_rows = None
             if self.early_stopping:
-                valid_rows = torch.as_tensor(self._validation_rows(strata, rng))
                 callbacks.append(
                     EarlyStopping(
                         patience=self.n_iter_no_change,
@@ -555,12 +603,12 @@ class _NeuralMultiTaskModel(BaseEstimator):
             net.head_sizes = torch.as_tensor(head_sizes)
             net.n_outputs = n_outputs
             net.classification = classification
-            net.valid_rows = valid_rows
+            net.valid_dataset = valid_set
             net.task_balanced = self.task_balanced_batches
             net.mixed_precision = self.mixed_precision
             net.generator = torch.Generator().manual_seed(seed)
             try:
-                net.fit(dataset, None)
+                net.fit(train_set, None)
             except TrainingDiverged as diverged:
                 raise self._diverged_error(data.X, diverged) from None
             # The last optimizer step is followed by no loss: check its result.
@@ -582,19 +630,32 @@ class _NeuralMultiTaskModel(BaseEstimator):
         # CPU-only machine has been moved to the CPU by skorch.
         device = self.net_.device
         X = self._to_tensor(data.X, device)
-        dataset = RowsDataset(
-            X,
-            self._sample_index(data, device),
-            torch.as_tensor(data.task_index, device=device),
-        )
+        # The whole system, so the net's own training-mode check sees the change.
+        self.net_.module_.eval()
         network = self.net_.module_.network
-        network.eval()
+        batch_size = max(self.batch_size, 1024)
         outputs = []
         with torch.no_grad():
-            for batch, _ in BatchIterator(
-                dataset, max(self.batch_size, 1024), False, None
-            ):
-                method = network.representation if representation else network
+            if data.sample_index is not None and not representation:
+                # Every task of a sample in one pass, then each row's own task.
+                for start in range(0, X.shape[0], batch_size):
+                    stop = start + batch_size
+                    outputs.append(network.forward_all(X[start:stop]).float().cpu())
+                if not outputs:
+                    return np.zeros((0, 0))
+                every_task = torch.cat(outputs)
+                rows = (
+                    torch.as_tensor(data.sample_index),
+                    torch.as_tensor(data.task_index),
+                )
+                return every_task[rows].numpy()
+            dataset = RowsDataset(
+                X,
+                self._sample_index(data, device),
+                torch.as_tensor(data.task_index, device=device),
+            )
+            method = network.representation if representation else network
+            for batch, _ in BatchIterator(dataset, batch_size, False, None):
                 outputs.append(method(batch["X"], batch["task_index"]).float().cpu())
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, 0))
 

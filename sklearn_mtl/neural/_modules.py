@@ -2,8 +2,10 @@
 
 Every multi-task module maps ``(X, task_index)`` to one output row per sample:
 the sample's own task head, padded to the widest head (task t fills its first
-``head_sizes[t]`` columns). ``representation(X, task_index)`` returns what the
-heads read: the shared features.
+``head_sizes[t]`` columns). ``forward_all(X)`` gives every task's head on every
+sample, (n_samples, n_tasks, width): one pass through the shared layers for a
+sample labelled for several tasks (a wide ``y``). ``representation(X,
+task_index)`` returns what the heads read: the shared features.
 """
 
 import math
@@ -45,7 +47,16 @@ class MLP(nn.Module):
 
 
 class TaskHeads(nn.Module):
-    """One linear head per task, sizes may differ; stored padded for one gather."""
+    """One linear head per task, sizes may differ; stored padded (T, width, in).
+
+    ``forward(features, task_index)`` applies each row's own head;
+    ``all_tasks(features)`` applies every head to every row.
+    """
+
+    # With few head outputs in all, one matrix product through every head and
+    # a pick of the row's own columns is faster (forward and backward) than
+    # gathering a weight matrix per row.
+    dense_limit = 64
 
     def __init__(self, n_inputs, head_sizes):
         super().__init__()
@@ -57,12 +68,35 @@ class TaskHeads(nn.Module):
         self.bias = nn.Parameter(torch.empty(n_tasks, width).uniform_(-bound, bound))
         mask = torch.arange(width)[None, :] < torch.as_tensor(head_sizes)[:, None]
         self.register_buffer("mask", mask)
+        self.padded = not bool(mask.all())
 
     def forward(self, features, task_index):
+        n_tasks, width, _ = self.weight.shape
+        if n_tasks * width <= self.dense_limit:
+            rows = torch.arange(features.shape[0], device=features.device)
+            return self.all_tasks(features)[rows, task_index]
         weight = self.weight[task_index]
         out = torch.einsum("nh,nkh->nk", features, weight) + self.bias[task_index]
         # Columns past a task's head size are padding: zero, never used by the loss.
-        return out * self.mask[task_index]
+        return out * self.mask[task_index] if self.padded else out
+
+    def all_tasks(self, features):
+        """Every head on every row: (n, T, width).
+
+        ``features`` is (n, in), shared by the tasks, or (n, T, in), task t's
+        own features in ``[:, t]``.
+        """
+        n_tasks, width, n_inputs = self.weight.shape
+        if features.ndim == 2:
+            # All heads as one linear layer (one fused matrix product and bias).
+            out = nn.functional.linear(
+                features,
+                self.weight.reshape(n_tasks * width, n_inputs),
+                self.bias.reshape(n_tasks * width),
+            ).view(-1, n_tasks, width)
+        else:
+            out = torch.einsum("nth,tkh->ntk", features, self.weight) + self.bias
+        return out * self.mask if self.padded else out
 
 
 class HardSharingNet(nn.Module):
@@ -78,6 +112,9 @@ class HardSharingNet(nn.Module):
 
     def forward(self, X, task_index):
         return self.heads(self.representation(X, task_index), task_index)
+
+    def forward_all(self, X):
+        return self.heads.all_tasks(self.trunk(X))
 
 
 class CrossStitchNet(nn.Module):
@@ -123,16 +160,23 @@ class CrossStitchNet(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.heads = TaskHeads(width, head_sizes)
 
-    def representation(self, X, task_index):
+    def towers(self, X):
+        """Every tower's output on every sample: (n_tasks, n, width)."""
         n_tasks = self.heads.weight.shape[0]
         hidden = X.flatten(1).unsqueeze(0).expand(n_tasks, -1, -1)
         for weight, bias, stitch in zip(self.weights, self.biases, self.stitches):
             hidden = self.dropout(self.activation(torch.baddbmm(bias, hidden, weight)))
             hidden = torch.einsum("st,tnh->snh", stitch, hidden)
-        return hidden[task_index, torch.arange(X.shape[0], device=X.device)]
+        return hidden
+
+    def representation(self, X, task_index):
+        return self.towers(X)[task_index, torch.arange(X.shape[0], device=X.device)]
 
     def forward(self, X, task_index):
         return self.heads(self.representation(X, task_index), task_index)
+
+    def forward_all(self, X):
+        return self.heads.all_tasks(self.towers(X).transpose(0, 1))
 
 
 class MMoENet(nn.Module):
@@ -161,3 +205,11 @@ class MMoENet(nn.Module):
 
     def forward(self, X, task_index):
         return self.heads(self.representation(X, task_index), task_index)
+
+    def forward_all(self, X):
+        expert_out = torch.stack([expert(X) for expert in self.experts], dim=1)
+        flat = X.flatten(1).to(self.gate_weight.dtype)
+        logits = torch.einsum("nd,ted->nte", flat, self.gate_weight) + self.gate_bias
+        # Task t's representation mixes the experts with task t's own gate.
+        mixed = torch.einsum("nte,neh->nth", torch.softmax(logits, dim=2), expert_out)
+        return self.heads.all_tasks(mixed)

@@ -1,7 +1,11 @@
-"""The skorch side: a multi-task NeuralNet, its dataset and batch iterator.
+"""The skorch side: a multi-task NeuralNet, its datasets and batch iterator.
 
 Batches are tensor slices of data already on the device, not per-sample
 DataLoader collation (which costs up to half the throughput on small nets).
+Two layouts: ``RowsDataset``, one row per (sample, task) pair (a long ``y``,
+and a row's own head), and ``WideDataset``, one row per sample with a label
+(or none) for every task (a wide ``y``: one pass through the shared layers
+serves all the sample's tasks).
 """
 
 import contextlib
@@ -12,7 +16,13 @@ from skorch import NeuralNet
 from torch import nn
 from torch.utils.data import Dataset
 
-__all__ = ["MultiTaskSystem", "RowsDataset", "MultiTaskNet", "TrainingDiverged"]
+__all__ = [
+    "MultiTaskSystem",
+    "RowsDataset",
+    "WideDataset",
+    "MultiTaskNet",
+    "TrainingDiverged",
+]
 
 
 class TrainingDiverged(Exception):
@@ -39,7 +49,10 @@ class MultiTaskSystem(nn.Module):
         self.network = network
         self.weighting = weighting
 
-    def forward(self, X, task_index):
+    def forward(self, X, task_index=None):
+        # No task index: a WideDataset batch, every task's head on every sample.
+        if task_index is None:
+            return self.network.forward_all(X)
         return self.network(X, task_index)
 
     def parameter_groups(self):
@@ -93,8 +106,31 @@ class RowsDataset(Dataset):
         return X, {"y": self.y[rows], "weight": self.weight[rows]}
 
 
+class WideDataset(Dataset):
+    """Samples with a target for every task: ``y`` (n_rows, n_tasks[, n_outputs]).
+
+    ``weight`` (n_rows, n_tasks) is 0 where a task has no label (or is held
+    out), so one forward pass per sample serves all its labelled tasks.
+    ``sample_index=None`` means row i is sample i of ``X``.
+    """
+
+    def __init__(self, X, sample_index, y, weight):
+        self.X, self.sample_index, self.y, self.weight = X, sample_index, y, weight
+        self.task_index = None
+
+    def __len__(self):
+        return self.weight.shape[0]
+
+    def __getitem__(self, i):  # pragma: no cover - batches come from slices
+        return self.batch(torch.as_tensor([i]))
+
+    def batch(self, rows):
+        samples = rows if self.sample_index is None else self.sample_index[rows]
+        return {"X": self.X[samples]}, {"y": self.y[rows], "weight": self.weight[rows]}
+
+
 class BatchIterator:
-    """Mini-batches of a RowsDataset by index slicing.
+    """Mini-batches of a RowsDataset or WideDataset by index slicing.
 
     ``task_balanced`` draws rows with replacement, each task equally likely,
     an epoch holding as many rows as the dataset.
@@ -110,7 +146,7 @@ class BatchIterator:
 
     def _order(self):
         n_rows = len(self.dataset)
-        device = self.dataset.task_index.device
+        device = self.dataset.X.device
         if self.task_balanced:
             tasks = self.dataset.task_index.cpu()
             counts = torch.bincount(tasks).double()
@@ -133,57 +169,71 @@ class BatchIterator:
 class BatchLosses:
     """Per-row losses of a batch, reduced per task on demand.
 
-    ``mean_over_tasks`` (the equal weighting, and what early stopping
-    watches) weights rows by ``w_i / (n_present * W_task)`` computed without
-    autograd, which keeps the common path as cheap as a plain mean.
+    Rows of a long batch: ``row_loss`` and ``weight`` (n,) with ``task_index``
+    (n,); of a wide batch: ``row_loss`` and ``weight`` (n, T) with
+    ``task_index=None`` (weight 0 where a task has no label). A task whose
+    rows in the batch all weigh 0 is absent: it contributes nothing (and its
+    0 / 0 mean is never formed). ``mean_over_tasks`` (the equal weighting, and
+    what early stopping watches) weights rows by ``w_i / (n_present * W_task)``
+    computed without autograd, which keeps the common path as cheap as a
+    plain mean.
     """
 
     def __init__(self, row_loss, task_index, weight, n_tasks):
         self.row_loss, self.task_index, self.weight = row_loss, task_index, weight
         with torch.no_grad():
-            self.task_weight = torch.zeros(n_tasks, device=weight.device).index_add_(
-                0, task_index, weight
-            )
-        # A task whose rows in the batch all weigh 0 is absent: it contributes
-        # nothing (and its 0 / 0 mean is never formed).
-        self.present = self.task_weight > 0
+            if task_index is None:
+                self.task_weight = weight.sum(dim=0)
+            else:
+                self.task_weight = torch.zeros(
+                    n_tasks, device=weight.device, dtype=weight.dtype
+                ).index_add_(0, task_index, weight)
+            self.present = self.task_weight > 0
+            # An absent task's rows all weigh 0: dividing them by a tiny
+            # positive number keeps them at 0, with no 0 / 0.
+            self._safe_task_weight = self.task_weight.clamp_min(1e-30)
         self._per_task = None
-
-    def _inverse_task_weight(self):
-        return torch.where(
-            self.present, 1.0 / torch.where(self.present, self.task_weight, 1.0), 0.0
-        )
 
     def per_task(self):
         """Weighted mean loss of every task (0 where absent), with gradients."""
         if self._per_task is None:
-            sums = torch.zeros_like(self.task_weight).index_add_(
-                0, self.task_index, self.weight * self.row_loss
-            )
-            self._per_task = sums * self._inverse_task_weight()
+            weighted = self.weight * self.row_loss
+            if self.task_index is None:
+                sums = weighted.sum(dim=0)
+            else:
+                sums = torch.zeros_like(self.task_weight).index_add_(
+                    0, self.task_index, weighted
+                )
+            self._per_task = sums / self._safe_task_weight
         return self._per_task
 
     def mean_over_tasks(self):
         with torch.no_grad():
-            n_present = self.present.sum().clamp_min(1)
-            coef = self.weight * (self._inverse_task_weight() / n_present)[
-                self.task_index
-            ]
+            task_coef = self._safe_task_weight * self.present.sum().clamp_min(1)
+            if self.task_index is not None:
+                task_coef = task_coef[self.task_index]
+            coef = self.weight / task_coef
         return (coef * self.row_loss).sum()
 
 
 def batch_losses(output, target, task_index, head_sizes, n_outputs, classification):
-    """Row losses of a batch (cross-entropy over the task's own classes, or MSE)."""
+    """Losses of a batch (cross-entropy over the task's own classes, or MSE).
+
+    ``output`` is (n, width) with ``task_index`` (n,), or (n, T, width) with
+    ``task_index=None`` (every task's head on every sample).
+    """
+    y = target["y"]
     if classification:
-        columns = torch.arange(output.shape[1], device=output.device)
-        valid = columns[None, :] < head_sizes[task_index][:, None]
+        columns = torch.arange(output.shape[-1], device=output.device)
+        sizes = head_sizes if task_index is None else head_sizes[task_index]
+        valid = columns < sizes[..., None]
         logits = output.float().masked_fill(~valid, float("-inf"))
-        picked = logits.gather(1, target["y"][:, None])[:, 0]
-        row_loss = torch.logsumexp(logits, dim=1) - picked
+        picked = logits.gather(-1, y[..., None])[..., 0]
+        row_loss = torch.logsumexp(logits, dim=-1) - picked
     elif n_outputs == 1:
-        row_loss = (output[:, 0].float() - target["y"][:, 0]) ** 2
+        row_loss = (output[..., 0].float() - y[..., 0]) ** 2
     else:
-        row_loss = ((output[:, :n_outputs].float() - target["y"]) ** 2).mean(dim=1)
+        row_loss = ((output[..., :n_outputs].float() - y) ** 2).mean(dim=-1)
     return BatchLosses(row_loss, task_index, target["weight"], head_sizes.shape[0])
 
 
@@ -191,17 +241,14 @@ class MultiTaskNet(NeuralNet):
     """NeuralNet training a MultiTaskSystem on RowsDataset batches.
 
     Set after construction: ``head_sizes`` (tensor), ``n_outputs``,
-    ``classification``, ``valid_rows`` (or None), ``generator``,
+    ``classification``, ``valid_dataset`` (or None), ``generator``,
     ``task_balanced``, ``mixed_precision``.
     """
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        if self.valid_rows is None:
-            return X, None
-        keep = torch.ones(len(X), dtype=torch.bool)
-        keep[self.valid_rows] = False
-        train_rows = torch.nonzero(keep).flatten().to(X.task_index.device)
-        return X.subset(train_rows), X.subset(self.valid_rows.to(X.task_index.device))
+        # The estimator splits (by task, or by task and class): X is the
+        # training set, ``valid_dataset`` the held-out one (or None).
+        return X, self.valid_dataset
 
     def get_iterator(self, dataset, training=False):
         return BatchIterator(
@@ -212,6 +259,12 @@ class MultiTaskNet(NeuralNet):
             task_balanced=training and self.task_balanced,
         )
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, walking every submodule;
+        # only a change of mode needs that walk.
+        if self.module_.training != training:
+            super()._set_training(training)
+
     def _autocast(self):
         if self.mixed_precision and str(self.device).startswith("cuda"):
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
@@ -221,7 +274,7 @@ class MultiTaskNet(NeuralNet):
         return batch_losses(
             y_pred,
             y_true,
-            X["task_index"],
+            X.get("task_index"),
             self.head_sizes.to(y_pred.device),
             self.n_outputs,
             self.classification,
@@ -231,25 +284,53 @@ class MultiTaskNet(NeuralNet):
         # Early stopping watches the plain mean over tasks, whatever the weighting.
         return self.batch_losses(y_pred, y_true, X).mean_over_tasks()
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop, leaner: the callbacks used here act once per epoch, so
+        # batches notify nobody, and the batch losses are read back once per
+        # epoch (one device synchronization, not one per batch), then checked
+        # and recorded in the history as skorch would.
+        if iterator is None:
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]["X"]))
+        values = torch.stack(losses).tolist() if losses else []
+        for value, size in zip(values, sizes):
+            self.history.new_batch()
+            self.history.record_batch(f"{prefix}_loss", value)
+            self.history.record_batch(f"{prefix}_batch_size", size)
+        self.history.record(f"{prefix}_batch_count", len(values))
+        diverged = [v for v in values if not math.isfinite(v)]
+        if diverged:
+            raise TrainingDiverged(len(self.history), prefix, diverged[0])
+
+    def train_step(self, batch, **fit_params):
+        # skorch's train_step, less its per-batch accumulator and
+        # on_grad_computed notification (no callback here uses them).
+        step = {}
+
+        def closure():
+            self._zero_grad_optimizer()
+            step.update(self.train_step_single(batch, **fit_params))
+            return step["loss"]
+
+        self._step_optimizer(closure)
+        return step
+
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
         with self._autocast():
-            y_pred = self.infer(Xi, **fit_params)
+            # Batches are dicts of tensors already on the device.
+            y_pred = self.module_(**Xi)
         losses = self.batch_losses(y_pred, yi, Xi)
         weighting = self.module_.weighting
         shared, others = self.module_.parameter_groups()
         loss = weighting.backward(losses, shared, others)
         weighting.record(losses)
         return {"loss": loss, "y_pred": y_pred}
-
-    def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        # The batch loss is already on the host (skorch recorded its .item()):
-        # checking it costs no device synchronization.
-        kind = "train" if training else "valid"
-        value = self.history[-1, "batches", -1, f"{kind}_loss"]
-        if not math.isfinite(value):
-            raise TrainingDiverged(len(self.history), kind, value)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
