@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_fit_data, check_predict_data, proba_output
 from ..graphs._graphs import (
+    FullGraph,
     LearnedGraph,
     TaskGraph,
     TreeGraph,
@@ -183,7 +184,14 @@ class _GraphMultiTaskModel(BaseEstimator):
             adjacency = graph.adjacency(self.tasks_, task_coef)
         self.adjacency_ = adjacency
         self.laplacian_ = laplacian(adjacency)
-        penalty = TaskPenalty(self.laplacian_, self.alpha_graph, self.alpha_l2)
+        # The complete graph's Laplacian is I - 11^T / T: known, not searched for.
+        complete = isinstance(graph, FullGraph) and data.n_tasks > 1
+        penalty = TaskPenalty(
+            self.laplacian_,
+            self.alpha_graph,
+            self.alpha_l2,
+            complete_weight=1.0 if complete else None,
+        )
         result = problem.solve(penalty, self.alpha_l1, init, **fit_options)
         self.n_iter_ = result.n_iter
         self._warn_if_not_converged(result.converged)

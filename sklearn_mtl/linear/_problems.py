@@ -47,11 +47,16 @@ def task_loss_scale(data, normalization):
 class TaskPenalty:
     """``(alpha_l2/2)||W||^2 + alpha_graph tr(W^T P W)`` on W of shape (T, ...)."""
 
-    def __init__(self, precision, alpha_graph, alpha_l2):
+    def __init__(self, precision, alpha_graph, alpha_l2, complete_weight=None):
         self._given = precision
         self.alpha_graph = alpha_graph
         self.alpha_l2 = alpha_l2
-        self.complete_weight = _complete_weight(precision) if alpha_graph else None
+        # c when P = c (I - 11^T / T) (the complete graph), given or detected.
+        if not alpha_graph:
+            complete_weight = None
+        elif complete_weight is None:
+            complete_weight = _complete_weight(precision)
+        self.complete_weight = complete_weight
 
     @functools.cached_property
     def precision(self):
