@@ -63,10 +63,19 @@ autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-# Docstring checks that fail the build (the numpydoc validation codes): the
-# sections a user reads — parameters documented, in order, with types; a
-# Returns section; no unknown section.
-numpydoc_validation_checks = {"PR01", "PR02", "PR03", "PR10", "GL06", "GL07"}
+# Docstring checks that fail the build (numpydoc validation codes): every
+# parameter documented, in order, with a type and a capitalized description
+# (PR01-PR03, PR07, PR08, PR10); known sections only, in order (GL06, GL07).
+numpydoc_validation_checks = {
+    "PR01",
+    "PR02",
+    "PR03",
+    "PR07",
+    "PR08",
+    "PR10",
+    "GL06",
+    "GL07",
+}
 numpydoc_validation_exclude = {
     # scikit-learn's inherited helpers, documented upstream.
     r"\.get_metadata_routing$",

@@ -121,7 +121,7 @@ default="adam"
     tol : float, default=1e-4
         Smallest improvement early stopping counts.
     device : str, default="auto"
-        torch device; "auto" picks CUDA when available, else the CPU.
+        The torch device; "auto" picks CUDA when available, else the CPU.
     mixed_precision : bool, default=False
         Train in bfloat16 autocast on CUDA (ignored on the CPU).
     task_column : int or str, default=None

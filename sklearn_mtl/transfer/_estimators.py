@@ -793,11 +793,14 @@ class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        task_ids : ignored
+            Target rows (with the task column when ``task_column`` is set).
+        task_ids : array-like of shape (n_samples,), default=None
+            Ignored: every row is served as the target task.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities of every row.
         """
         X = self._target_X(X)
         return np.asarray(self.estimator_.predict_proba(X))

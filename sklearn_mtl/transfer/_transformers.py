@@ -98,7 +98,9 @@ class FeatureAugmentation(_DomainTransformer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            Source and target rows.
+        y : None
+            Ignored.
         task_ids : array-like of shape (n_samples,)
             Task of each row.
 
@@ -116,6 +118,7 @@ class FeatureAugmentation(_DomainTransformer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows to transform.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each row; None means every row is a target row.
 
@@ -186,7 +189,9 @@ class CORAL(_DomainTransformer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            Source and target rows.
+        y : None
+            Ignored.
         task_ids : array-like of shape (n_samples,)
             Task of each row; rows of ``target`` are the target domain.
 
@@ -217,6 +222,7 @@ class CORAL(_DomainTransformer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows to transform.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each row; None means every row is a target row.
 
@@ -305,6 +311,7 @@ class SharedRepresentation(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+            Training rows of the network.
         y : array-like, default=None
             Targets for fitting the network.
         **fit_params : dict
@@ -341,6 +348,7 @@ class SharedRepresentation(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+            Training rows of the network.
         y : array-like, default=None
             Targets for fitting the network.
         **fit_params : dict
@@ -359,6 +367,7 @@ class SharedRepresentation(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+            Rows to transform.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each row (its MMoE gate or cross-stitch tower). None: the
             network's ``task_column``, else ``task``, else — for a
