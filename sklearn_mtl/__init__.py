@@ -2,11 +2,14 @@
 
 Every estimator takes tasks the same way: ``task_ids=`` (one label per
 sample), a ``task_column`` of ``X``, or a 2-D ``y`` with one column per task.
+Task-aware splitters, per-task metrics and scorers live in
+:mod:`sklearn_mtl.model_selection` and :mod:`sklearn_mtl.metrics`.
 """
 
 from ._baselines import IndependentTasks, PooledTasks
 from .linear import GraphMultiTaskClassifier, GraphMultiTaskRegressor
 from .neural import MultiTaskClassifier, MultiTaskRegressor
+from .preprocessing import PerTask
 from .transfer import TransferClassifier, TransferRegressor
 
 __version__ = "0.1.0.dev0"
@@ -17,6 +20,7 @@ __all__ = [
     "IndependentTasks",
     "MultiTaskClassifier",
     "MultiTaskRegressor",
+    "PerTask",
     "PooledTasks",
     "TransferClassifier",
     "TransferRegressor",

@@ -28,9 +28,21 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
-__all__ = ["TaskData", "check_fit_data", "check_predict_data", "proba_output"]
+__all__ = [
+    "TaskData",
+    "check_fit_data",
+    "check_predict_data",
+    "proba_output",
+    "resolve_task_labels",
+    "task_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -82,9 +94,7 @@ class TaskData:
 
     def rows_of_tasks(self):
         """Row indices of each task, a list of n_tasks arrays (maybe empty)."""
-        order = np.argsort(self.task_index, kind="stable")
-        bounds = np.searchsorted(self.task_index[order], np.arange(self.n_tasks + 1))
-        return [order[bounds[t] : bounds[t + 1]] for t in range(self.n_tasks)]
+        return _rows_by_index(self.task_index, self.n_tasks)
 
     def to_output(self, values):
         """Arrange per-row ``values`` (n_rows, ...) in the caller's layout.
@@ -99,6 +109,13 @@ class TaskData:
         out = np.empty((n_samples, self.n_tasks) + values.shape[1:], values.dtype)
         out[self.sample_index, self.task_index] = values
         return out
+
+
+def _rows_by_index(index, n_tasks):
+    """Positions holding each value of ``index`` in ``0..n_tasks-1``, in order."""
+    order = np.argsort(index, kind="stable")
+    bounds = np.searchsorted(index[order], np.arange(n_tasks + 1))
+    return [order[bounds[t] : bounds[t + 1]] for t in range(n_tasks)]
 
 
 def proba_output(proba):
@@ -511,3 +528,96 @@ def check_predict_data(
         f"{type(estimator).__name__} was fitted on {len(tasks)} tasks in long format; "
         "pass task_ids (or set task_column) to say which task each sample belongs to."
     )
+
+
+# Per-sample task labels for the objects that are not estimators (splitters,
+# scorers) or that must keep the task column in their output (PerTask).
+
+
+def _target_ndim(y):
+    if y is None:
+        return None
+    return np.ndim(y) if not hasattr(y, "ndim") else y.ndim
+
+
+def resolve_task_labels(
+    X, y=None, task_ids=None, *, task_column=None, groups=None, owner="this object"
+):
+    """Task label of every sample of ``X``, read through the task convention.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Samples; holds the task labels when ``task_column`` is set.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        Targets; a 2-D ``y`` without labels is the wide format.
+    task_ids : array-like of shape (n_samples,), default=None
+        Task label of each sample.
+    task_column : int or str, default=None
+        Column of ``X`` holding the task labels.
+    groups : array-like of shape (n_samples,), default=None
+        Alias of ``task_ids`` for callers that route no metadata (scikit-learn
+        passes ``groups`` to every splitter).
+    owner : str
+        Name used in error messages.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,) or None
+        None for the wide format (2-D ``y`` and no labels).
+
+    Raises
+    ------
+    ValueError
+        If labels are given twice, or not at all for a 1-D ``y``.
+    """
+    given = [
+        name
+        for name, value in (
+            ("task_ids", task_ids),
+            ("groups", groups),
+            ("task_column", task_column),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise ValueError(
+            f"{owner} got task labels through {' and '.join(given)}; give them "
+            "through exactly one of task_ids, groups or task_column."
+        )
+    n_samples = _num_samples(X)
+    if task_ids is not None:
+        return _as_labels(task_ids, n_samples)
+    if groups is not None:
+        return _as_labels(groups, n_samples, name="groups")
+    if task_column is not None:
+        _, labels = _split_task_column(X, task_column)
+        return _as_labels(labels, n_samples, name="the task column")
+    if _target_ndim(y) == 2:
+        return None
+    raise ValueError(
+        f"{owner} found no task labels. Pass task_ids= (with "
+        "sklearn.set_config(enable_metadata_routing=True), cross_validate and "
+        "GridSearchCV route params={'task_ids': ...} to it), groups= (without "
+        "routing), set task_column, or give a 2-D y (one column per task)."
+    )
+
+
+def task_rows(labels):
+    """Sorted task labels and, for each, the positions of its samples.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,)
+        Validated task labels.
+
+    Returns
+    -------
+    tasks : ndarray of shape (n_tasks,)
+        Sorted unique labels (the order of ``tasks_`` in every estimator).
+    rows : list of ndarray
+        ``rows[t]`` holds the sample positions of ``tasks[t]``, in increasing
+        order.
+    """
+    tasks, index = np.unique(labels, return_inverse=True)
+    return tasks, _rows_by_index(index, len(tasks))

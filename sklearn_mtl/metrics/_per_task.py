@@ -6,8 +6,7 @@ import numpy as np
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .._task_labels import task_rows
-from .._tasks import _as_labels, _check_weights, missing_labels
+from .._tasks import _as_labels, _check_weights, missing_labels, task_rows
 
 __all__ = [
     "delta_percent",

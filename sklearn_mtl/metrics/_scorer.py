@@ -4,7 +4,7 @@ from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.metadata_routing import _raise_for_params
 
-from .._task_labels import resolve_task_labels
+from .._tasks import resolve_task_labels
 from ._per_task import _positive_scores, per_task_score
 
 __all__ = ["make_task_scorer"]

@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
-from .._task_labels import resolve_task_labels, task_rows
+from .._tasks import resolve_task_labels, task_rows
 
 __all__ = [
     "LeaveOneTaskOut",

@@ -17,13 +17,14 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._task_labels import is_dataframe, task_rows
 from .._tasks import (
     _as_labels,
     _column_position,
+    _is_dataframe,
     _labels_to_index,
     _validate_features,
     check_predict_data,
+    task_rows,
 )
 
 __all__ = ["PerTask"]
@@ -342,7 +343,7 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         if self.task_column is None:
             return out
         position = self._output_position(out.shape[1])
-        if is_dataframe(X):
+        if _is_dataframe(X):
             import pandas as pd
 
             names = list(self._feature_names_out_without_column(out.shape[1]))
