@@ -370,3 +370,41 @@ def test_complete_graph_exact_solve_is_stationary_by_hand(alpha_l2):
     )
     assert np.abs(grad_w).max() < 1e-10
     assert np.abs(grad_b).max() < 1e-10
+
+
+def test_complete_graph_l1_and_logistic_fits_by_hand():
+    """The complete graph's closed-form product P W = W - mean(W), checked by
+    the optimality conditions written out with L = I - 11^T / T."""
+    X, y, task_ids = _regression(n_tasks=4, n_features=5, seed=12)
+    L = np.eye(4) - np.ones((4, 4)) / 4
+    lasso = GraphMultiTaskRegressor(
+        graph="full", alpha_graph=3.0, alpha_l2=0.2, alpha_l1=4.0, tol=1e-10
+    ).fit(X, y, task_ids=task_ids)
+    grad_w, grad_b = _hand_objective_grad(
+        X,
+        y,
+        task_ids,
+        np.ones(y.size),
+        np.ones(4),
+        lasso.coef_,
+        lasso.intercept_,
+        L,
+        3.0,
+        0.2,
+    )
+    zero = lasso.coef_ == 0
+    assert zero.any() and not zero.all()
+    assert np.all(np.abs(grad_w[zero]) <= 4.0 * (1 + 1e-6))
+    np.testing.assert_allclose(
+        grad_w[~zero], -4.0 * np.sign(lasso.coef_[~zero]), atol=1e-5
+    )
+    labels = (y > np.median(y)).astype(int)
+    clf = GraphMultiTaskClassifier(
+        graph="full", alpha_graph=3.0, alpha_l2=0.2, tol=1e-10
+    ).fit(X, labels, task_ids=task_ids)
+    scores = np.einsum("nd,nd->n", X, clf.coef_[task_ids]) + clf.intercept_[task_ids]
+    error = 1.0 / (1.0 + np.exp(-scores)) - labels
+    grad = 2 * 3.0 * L @ clf.coef_ + 0.2 * clf.coef_
+    for t in range(4):
+        grad[t] += error[task_ids == t] @ X[task_ids == t]
+    assert np.abs(grad).max() < 1e-5

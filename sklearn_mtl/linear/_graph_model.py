@@ -96,6 +96,44 @@ _SHARED_FITTED_DOC = """
         Column names of ``X`` in fit, when it had string column names."""
 
 
+class _CompleteGraph:
+    """The complete graph's ``adjacency_`` / ``laplacian_``, built when first read.
+
+    The solver never needs these (T, T) matrices, whose size would dominate a
+    fit of thousands of tasks.
+    """
+
+    def __init__(self, tasks):
+        self.tasks = tasks
+
+    def adjacency(self):
+        return FullGraph().adjacency(self.tasks)
+
+    def laplacian(self):
+        return laplacian(self.adjacency())
+
+
+def _fitted_graph_matrix(name, doc):
+    key = f"_{name}"
+
+    def getter(self):
+        try:
+            value = self.__dict__[key]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            ) from None
+        if isinstance(value, _CompleteGraph):
+            value = getattr(value, name.rstrip("_"))()
+            self.__dict__[key] = value
+        return value
+
+    def setter(self, value):
+        self.__dict__[key] = value
+
+    return property(getter, setter, doc=doc)
+
+
 class _GraphMultiTaskModel(BaseEstimator):
     _parameter_constraints = {
         "graph": [
@@ -157,6 +195,9 @@ class _GraphMultiTaskModel(BaseEstimator):
             )
         return self.solver
 
+    adjacency_ = _fitted_graph_matrix("adjacency_", "The task graph used.")
+    laplacian_ = _fitted_graph_matrix("laplacian_", "The penalty's matrix P.")
+
     def _dense_coupling(self):
         """Whether the task penalty is a dense (T, T) matrix in the solver."""
         graph = resolve_graph(self.graph)
@@ -177,21 +218,26 @@ class _GraphMultiTaskModel(BaseEstimator):
             return self._fit_learned_graph(
                 graph, data, problem, init, coef_of, fit_options
             )
-        if graph is None:
-            adjacency = adjacency_from_input(self.graph, self.tasks_)
+        if isinstance(graph, FullGraph) and data.n_tasks > 1:
+            # The complete graph's Laplacian is I - 11^T / T: the solver uses
+            # it in closed form, and the (T, T) matrices wait until read.
+            self.adjacency_ = self.laplacian_ = _CompleteGraph(self.tasks_)
+            penalty = TaskPenalty(
+                None,
+                self.alpha_graph,
+                self.alpha_l2,
+                complete_weight=1.0,
+                n_tasks=data.n_tasks,
+            )
         else:
-            task_coef = ridge_coef() if graph.needs_task_coef else None
-            adjacency = graph.adjacency(self.tasks_, task_coef)
-        self.adjacency_ = adjacency
-        self.laplacian_ = laplacian(adjacency)
-        # The complete graph's Laplacian is I - 11^T / T: known, not searched for.
-        complete = isinstance(graph, FullGraph) and data.n_tasks > 1
-        penalty = TaskPenalty(
-            self.laplacian_,
-            self.alpha_graph,
-            self.alpha_l2,
-            complete_weight=1.0 if complete else None,
-        )
+            if graph is None:
+                adjacency = adjacency_from_input(self.graph, self.tasks_)
+            else:
+                task_coef = ridge_coef() if graph.needs_task_coef else None
+                adjacency = graph.adjacency(self.tasks_, task_coef)
+            self.adjacency_ = adjacency
+            self.laplacian_ = laplacian(adjacency)
+            penalty = TaskPenalty(self.laplacian_, self.alpha_graph, self.alpha_l2)
         result = problem.solve(penalty, self.alpha_l1, init, **fit_options)
         self.n_iter_ = result.n_iter
         self._warn_if_not_converged(result.converged)

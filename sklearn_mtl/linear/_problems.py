@@ -45,30 +45,43 @@ def task_loss_scale(data, normalization):
 
 
 class TaskPenalty:
-    """``(alpha_l2/2)||W||^2 + alpha_graph tr(W^T P W)`` on W of shape (T, ...)."""
+    """``(alpha_l2/2)||W||^2 + alpha_graph tr(W^T P W)`` on W of shape (T, ...).
 
-    def __init__(self, precision, alpha_graph, alpha_l2, complete_weight=None):
+    ``precision`` may be None for the complete graph, given by its weight:
+    ``P = complete_weight (I - 11^T / T)`` then multiplies in O(T d) as
+    ``c (W - mean(W))`` and is never formed.
+    """
+
+    def __init__(
+        self, precision, alpha_graph, alpha_l2, complete_weight=None, n_tasks=None
+    ):
         self._given = precision
+        self.n_tasks = precision.shape[0] if n_tasks is None else n_tasks
         self.alpha_graph = alpha_graph
         self.alpha_l2 = alpha_l2
         # c when P = c (I - 11^T / T) (the complete graph), given or detected.
-        if not alpha_graph:
-            complete_weight = None
-        elif complete_weight is None:
+        if complete_weight is None and precision is not None:
             complete_weight = _complete_weight(precision)
-        self.complete_weight = complete_weight
+        self._complete = complete_weight
+        self.complete_weight = complete_weight if alpha_graph else None
 
     @functools.cached_property
     def precision(self):
         """``P``, dense when mostly dense: it then multiplies faster through
-        BLAS than as CSR. Converted on first use only, since the complete
-        graph's exact solve never multiplies by it."""
+        BLAS than as CSR. Formed on first use only, since the complete graph
+        is solved and multiplied without it."""
         precision = self._given
-        if sp.issparse(precision) and precision.nnz > 0.25 * precision.shape[0] ** 2:
+        if precision is None:
+            n_tasks = self.n_tasks
+            precision = np.full((n_tasks, n_tasks), -self._complete / n_tasks)
+            precision.flat[:: n_tasks + 1] += self._complete
+        elif sp.issparse(precision) and precision.nnz > 0.25 * self.n_tasks**2:
             precision = precision.toarray()
         return precision
 
     def _coupled(self, W):
+        if self._complete is not None:
+            return self._complete * (W - W.mean(axis=0))
         flat = W.reshape(W.shape[0], -1)
         return np.asarray(self.precision @ flat).reshape(W.shape)
 
@@ -90,11 +103,14 @@ class TaskPenalty:
 
     def diagonal(self):
         """Diagonal of the penalty's Hessian per task, shape (T,)."""
-        precision_diag = (
-            self.precision.diagonal()
-            if sp.issparse(self.precision)
-            else np.diag(self.precision)
-        )
+        if self._complete is not None:
+            precision_diag = np.full(
+                self.n_tasks, self._complete * (1.0 - 1.0 / self.n_tasks)
+            )
+        elif sp.issparse(self.precision):
+            precision_diag = self.precision.diagonal()
+        else:
+            precision_diag = np.diag(self.precision)
         return self.alpha_l2 + 2.0 * self.alpha_graph * precision_diag
 
     def restrict(self, keep):
@@ -104,7 +120,7 @@ class TaskPenalty:
 
     def coupling(self):
         """The (T, T) matrix ``alpha_l2 I + 2 alpha_graph P``."""
-        n_tasks = self.precision.shape[0]
+        n_tasks = self.n_tasks
         if sp.issparse(self.precision):
             return (
                 self.alpha_l2 * sp.eye_array(n_tasks)
@@ -114,6 +130,9 @@ class TaskPenalty:
 
     def lipschitz(self):
         """Upper bound on the largest Hessian eigenvalue (Gershgorin)."""
+        if self._complete is not None:
+            # Its eigenvalues are 0 and c exactly.
+            return self.alpha_l2 + 2.0 * self.alpha_graph * self._complete
         row_sums = abs(self.precision).sum(axis=1)
         return self.alpha_l2 + 2.0 * self.alpha_graph * float(
             np.max(row_sums, initial=0)
