@@ -174,24 +174,25 @@ class BatchLosses:
     ``task_index=None`` (weight 0 where a task has no label). A task whose
     rows in the batch all weigh 0 is absent: it contributes nothing (and its
     0 / 0 mean is never formed). ``mean_over_tasks`` (the equal weighting, and
-    what early stopping watches) weights rows by ``w_i / (n_present * W_task)``
-    computed without autograd, which keeps the common path as cheap as a
+    what early stopping watches) weights rows by ``w_i / (n_present * W_task)``,
+    computed outside autograd, which keeps the common path as cheap as a
     plain mean.
     """
 
     def __init__(self, row_loss, task_index, weight, n_tasks):
+        # Weights need no gradient: what is computed from them alone is
+        # outside autograd without a no_grad block.
         self.row_loss, self.task_index, self.weight = row_loss, task_index, weight
-        with torch.no_grad():
-            if task_index is None:
-                self.task_weight = weight.sum(dim=0)
-            else:
-                self.task_weight = torch.zeros(
-                    n_tasks, device=weight.device, dtype=weight.dtype
-                ).index_add_(0, task_index, weight)
-            self.present = self.task_weight > 0
-            # An absent task's rows all weigh 0: dividing them by a tiny
-            # positive number keeps them at 0, with no 0 / 0.
-            self._safe_task_weight = self.task_weight.clamp_min(1e-30)
+        if task_index is None:
+            self.task_weight = weight.sum(dim=0)
+        else:
+            self.task_weight = torch.zeros(
+                n_tasks, device=weight.device, dtype=weight.dtype
+            ).index_add_(0, task_index, weight)
+        self.present = self.task_weight > 0
+        # An absent task's rows all weigh 0: dividing them by a tiny positive
+        # number keeps them at 0, with no 0 / 0.
+        self._safe_task_weight = self.task_weight.clamp_min(1e-30)
         self._per_task = None
 
     def per_task(self):
@@ -208,12 +209,10 @@ class BatchLosses:
         return self._per_task
 
     def mean_over_tasks(self):
-        with torch.no_grad():
-            task_coef = self._safe_task_weight * self.present.sum().clamp_min(1)
-            if self.task_index is not None:
-                task_coef = task_coef[self.task_index]
-            coef = self.weight / task_coef
-        return (coef * self.row_loss).sum()
+        task_coef = self._safe_task_weight * self.present.sum().clamp_min(1)
+        if self.task_index is not None:
+            task_coef = task_coef[self.task_index]
+        return ((self.weight / task_coef) * self.row_loss).sum()
 
 
 def batch_losses(output, target, task_index, head_sizes, n_outputs, classification):
