@@ -246,8 +246,10 @@ class IndependentTasks(_TaskMetaEstimator):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), or a list of n_tasks
-            such arrays after a wide-format fit
+        proba : ndarray of shape (n_samples, n_classes)
+            After a wide-format fit: (n_samples, n_tasks), the probability of
+            ``classes_[1]`` in each task, when there are two classes; a list
+            of n_tasks (n_samples, n_classes) arrays otherwise.
         """
         proba = self._per_task(X, task_ids, "predict_proba")
         return proba_output(proba)
@@ -404,8 +406,10 @@ class PooledTasks(_TaskMetaEstimator):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), or a list of n_tasks
-            such arrays after a wide-format fit
+        proba : ndarray of shape (n_samples, n_classes)
+            After a wide-format fit: (n_samples, n_tasks), the probability of
+            ``classes_[1]`` in each task, when there are two classes; a list
+            of n_tasks (n_samples, n_classes) arrays otherwise.
         """
         proba = self._pooled(X, task_ids, "predict_proba")
         return proba_output(proba)

@@ -121,11 +121,18 @@ def _rows_by_index(index, n_tasks):
 def proba_output(proba):
     """Probabilities in scikit-learn's multi-output layout.
 
-    (n_samples, n_classes) stays as is; wide (n_samples, n_tasks, n_classes)
-    becomes a list of n_tasks (n_samples, n_classes) arrays, like
-    ``MultiOutputClassifier.predict_proba``.
+    (n_samples, n_classes) stays as is. Wide (n_samples, n_tasks, n_classes)
+    with two classes is a multilabel problem: it becomes the (n_samples,
+    n_tasks) probabilities of ``classes_[1]``, as scikit-learn's multilabel
+    classifiers (``MLPClassifier``) return them, column for column beside
+    ``decision_function``. With more classes it becomes a list of n_tasks
+    (n_samples, n_classes) arrays, like ``MultiOutputClassifier.predict_proba``.
     """
-    return list(np.moveaxis(proba, 1, 0)) if proba.ndim == 3 else proba
+    if proba.ndim != 3:
+        return proba
+    if proba.shape[2] == 2:
+        return proba[:, :, 1]
+    return list(np.moveaxis(proba, 1, 0))
 
 
 def _is_dataframe(X):

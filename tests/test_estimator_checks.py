@@ -16,18 +16,6 @@ from sklearn_mtl import (
     TransferRegressor,
 )
 
-# check_classifier_multioutput asks for predict_proba as a list of per-output
-# arrays (what we return for a wide y, like MultiOutputClassifier) and then,
-# for estimators that also have decision_function, indexes that same output
-# as one (n_samples, n_outputs) array: no output can satisfy both halves.
-_MULTIOUTPUT_PROBA = {
-    "check_classifier_multioutput": (
-        "the check requires predict_proba to be both a list of per-task arrays "
-        "and one 2-D array when decision_function exists"
-    )
-}
-
-
 # Mini-batch SGD sees repeated rows in other batches than weighted ones, so
 # weights equal repetition only in expectation, not to 1e-7.
 _STOCHASTIC_TRAINING = {
@@ -42,12 +30,6 @@ def _expected_failures(estimator):
     failures = {}
     if isinstance(estimator, (MultiTaskClassifier, MultiTaskRegressor)):
         failures.update(_STOCHASTIC_TRAINING)
-    is_classifier = getattr(estimator, "estimator", estimator).__class__.__name__ in {
-        "GraphMultiTaskClassifier",
-        "LogisticRegression",
-    }
-    if is_classifier:
-        failures.update(_MULTIOUTPUT_PROBA)
     return failures
 
 

@@ -323,3 +323,26 @@ def test_sparse_X_is_not_densified(meta, rng):
     assert model.predict(X, task_ids=task_ids).shape == (40,)
     wide = meta(_SparseOnlyRidge(solver="sparse_cg")).fit(X, np.column_stack([y, y]))
     assert wide.predict(X).shape == (40, 2)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    # alpha_graph=0: uncoupled tasks, so each column equals a one-task fit.
+    [GraphMultiTaskClassifier(alpha_graph=0.0), IndependentTasks(LogisticRegression())],
+    ids=lambda e: type(e).__name__,
+)
+def test_wide_probabilities_follow_the_multilabel_layout(estimator, rng):
+    # Two classes: (n_samples, n_tasks) of P(classes_[1]), like MLPClassifier,
+    # each column that task's own probability. More classes: one array a task.
+    X = rng.normal(size=(60, 3))
+    Y = (X[:, :2] + 0.3 * rng.normal(size=(60, 2)) > 0).astype(int)
+    model = clone(estimator).fit(X, Y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (60, 2)
+    for t in range(2):
+        alone = clone(estimator).fit(X, Y[:, t])
+        np.testing.assert_allclose(proba[:, t], alone.predict_proba(X)[:, 1], rtol=1e-5)
+    np.testing.assert_array_equal((proba > 0.5).astype(int), model.predict(X))
+    Y3 = np.column_stack([Y[:, 0] + Y[:, 1], Y[:, 0]])
+    proba3 = clone(estimator).fit(X, Y3).predict_proba(X)
+    assert isinstance(proba3, list) and [p.shape for p in proba3] == [(60, 3)] * 2
