@@ -624,8 +624,10 @@ n_features)
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes), or a list of n_tasks
-            such arrays after a wide-format fit
+        proba : ndarray of shape (n_samples, n_classes)
+            After a wide-format fit: (n_samples, n_tasks), the probability of
+            ``classes_[1]`` in each task, when there are two classes; a list
+            of n_tasks (n_samples, n_classes) arrays otherwise.
         """
         data, scores = self._scores(X, task_ids)
         if scores.ndim == 1:
