@@ -81,7 +81,7 @@ def test_architectures_learn(regression, architecture):
 def test_cross_stitch_units_start_near_identity_and_learn(regression):
     X, y, task_ids = regression
     model = MultiTaskRegressor(
-        architecture="cross_stitch", max_epochs=20, random_state=0
+        architecture="cross_stitch", max_epochs=20, random_state=0, device="cpu"
     )
     model.fit(X, y, task_ids=task_ids)
     stitch = model.net_.module_.network.stitches[0].detach().numpy()
@@ -92,7 +92,7 @@ def test_cross_stitch_units_start_near_identity_and_learn(regression):
 def test_mmoe_gates_are_per_task_distributions(regression):
     X, y, task_ids = regression
     model = MultiTaskRegressor(
-        architecture="mmoe", n_experts=3, max_epochs=20, random_state=0
+        architecture="mmoe", n_experts=3, max_epochs=20, random_state=0, device="cpu"
     )
     model.fit(X, y, task_ids=task_ids)
     network = model.net_.module_.network
@@ -361,7 +361,7 @@ def test_uncertainty_weighting_learns_the_noisier_task():
     model = MultiTaskRegressor(
         loss_weighting="uncertainty", max_epochs=60, learning_rate=0.01, random_state=0
     ).fit(X, y, task_ids=task_ids)
-    log_variance = model.net_.module_.weighting.log_variance.detach().numpy()
+    log_variance = model.net_.module_.weighting.log_variance.detach().cpu().numpy()
     assert log_variance[1] > log_variance[0] + 1.0
 
 
@@ -377,7 +377,7 @@ def test_dwa_updates_weights_during_training(regression):
     model = MultiTaskRegressor(loss_weighting="dwa", **FAST).fit(
         X, y, task_ids=task_ids
     )
-    weights = model.net_.module_.weighting.weights.numpy()
+    weights = model.net_.module_.weighting.weights.cpu().numpy()
     assert weights.sum() == pytest.approx(3.0) and not np.allclose(weights, 1.0)
 
 

@@ -30,7 +30,8 @@ from sklearn_mtl.neural._torch_weighting import (  # noqa: E402
     dwa_weights,
 )
 
-FAST = dict(max_epochs=8, batch_size=32, random_state=0)
+# The CPU, also on a GPU machine: the tests read the network's weights by hand.
+FAST = dict(max_epochs=8, batch_size=32, random_state=0, device="cpu")
 
 
 @pytest.fixture
@@ -489,3 +490,48 @@ def test_every_task_pass_equals_each_tasks_own_pass(regression, architecture):
         for t in range(3):
             own = network(X_t, torch.full((len(X),), t))
             torch.testing.assert_close(every[:, t], own, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_epoch_coefficients_equal_each_batchs_own(wide):
+    """Per-epoch loss coefficients = each batch's, zero-weight tasks included."""
+    from sklearn_mtl.neural._net import BatchIterator, RowsDataset, WideDataset
+
+    rng = np.random.RandomState(0)
+    n, T = 23, 3
+    if wide:
+        weight = torch.as_tensor(rng.uniform(0.5, 2, (n, T)), dtype=torch.float32)
+        weight[rng.random_sample((n, T)) < 0.3] = 0.0
+        weight[:8, 2] = 0.0  # task 2 absent from the first batch
+        dataset = WideDataset(torch.zeros(n, 1), None, torch.zeros(n, T, 1), weight)
+    else:
+        weight = torch.as_tensor(rng.uniform(0.5, 2, n), dtype=torch.float32)
+        tasks = torch.as_tensor(rng.randint(0, T, n))
+        weight[:8][tasks[:8] == 2] = 0.0
+        dataset = RowsDataset(torch.zeros(n, 1), None, tasks, torch.zeros(n, 1), weight)
+    batches = list(BatchIterator(dataset, 8, False, None, n_tasks=T))
+    assert len(batches) == 3
+    for Xi, target in batches:
+        row_loss = torch.as_tensor(rng.uniform(0, 3, target["weight"].shape))
+        given = batch_losses_from(target, row_loss, Xi.get("task_index"), T)
+        plain = batch_losses_from(
+            {"weight": target["weight"]}, row_loss, Xi.get("task_index"), T
+        )
+        assert given.mean_over_tasks().item() == pytest.approx(
+            plain.mean_over_tasks().item(), rel=1e-6
+        )
+        assert given.present.tolist() == plain.present.tolist()
+    assert not batches[0][1]["task_weight"][2] > 0
+
+
+def batch_losses_from(target, row_loss, task_index, n_tasks):
+    from sklearn_mtl.neural._net import BatchLosses
+
+    return BatchLosses(
+        row_loss.float(),
+        task_index,
+        target["weight"],
+        n_tasks,
+        target.get("task_weight"),
+        target.get("coef"),
+    )

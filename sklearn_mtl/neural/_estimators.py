@@ -565,7 +565,9 @@ class _NeuralMultiTaskModel(BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             X = self._to_tensor(data.X, device)
-            network = self._make_network(X[:2], head_sizes)
+            # The network is built on the CPU (skorch moves it to the device):
+            # probe the trunk's width with CPU rows.
+            network = self._make_network(X[:2].cpu(), head_sizes)
             system = MultiTaskSystem(
                 network, weighting.build(data.n_tasks, self.tasks_)
             )

@@ -98,9 +98,12 @@ class RowsDataset(Dataset):
             self.X, samples, self.task_index[rows], take(self.y), take(self.weight)
         )
 
-    def batch(self, rows):
+    def inputs(self, rows):
         samples = rows if self.sample_index is None else self.sample_index[rows]
-        X = {"X": self.X[samples], "task_index": self.task_index[rows]}
+        return {"X": self.X[samples]}
+
+    def batch(self, rows):
+        X = {**self.inputs(rows), "task_index": self.task_index[rows]}
         if self.y is None:
             return X, None
         return X, {"y": self.y[rows], "weight": self.weight[rows]}
@@ -124,22 +127,35 @@ class WideDataset(Dataset):
     def __getitem__(self, i):  # pragma: no cover - batches come from slices
         return self.batch(torch.as_tensor([i]))
 
-    def batch(self, rows):
+    def inputs(self, rows):
         samples = rows if self.sample_index is None else self.sample_index[rows]
-        return {"X": self.X[samples]}, {"y": self.y[rows], "weight": self.weight[rows]}
+        return {"X": self.X[samples]}
+
+    def batch(self, rows):
+        return self.inputs(rows), {"y": self.y[rows], "weight": self.weight[rows]}
 
 
 class BatchIterator:
     """Mini-batches of a RowsDataset or WideDataset by index slicing.
 
     ``task_balanced`` draws rows with replacement, each task equally likely,
-    an epoch holding as many rows as the dataset.
+    an epoch holding as many rows as the dataset. With targets, each batch's
+    per-task weights and loss coefficients are computed for the whole epoch
+    at once (see ``epoch_targets``), not batch by batch.
     """
 
-    def __init__(self, dataset, batch_size, shuffle, generator, task_balanced=False):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle,
+        generator,
+        task_balanced=False,
+        n_tasks=None,
+    ):
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.generator = shuffle, generator
-        self.task_balanced = task_balanced
+        self.task_balanced, self.n_tasks = task_balanced, n_tasks
 
     def __len__(self):
         return -(-len(self.dataset) // self.batch_size)
@@ -161,9 +177,53 @@ class BatchIterator:
         return order.to(device)
 
     def __iter__(self):
-        order = self._order()
-        for start in range(0, len(order), self.batch_size):
-            yield self.dataset.batch(order[start : start + self.batch_size])
+        order, size, dataset = self._order(), self.batch_size, self.dataset
+        if dataset.y is None:
+            for start in range(0, len(order), size):
+                yield dataset.batch(order[start : start + size])
+            return
+        rows, task_weight = epoch_targets(dataset, order, size, self.n_tasks)
+        for b, start in enumerate(range(0, len(order), size)):
+            batch = {k: v[start : start + size] for k, v in rows.items()}
+            X = dataset.inputs(order[start : start + size])
+            if "task_index" in batch:
+                X["task_index"] = batch.pop("task_index")
+            yield X, {**batch, "task_weight": task_weight[b]}
+
+
+def epoch_targets(dataset, order, batch_size, n_tasks=None):
+    """An epoch's targets in batch order, and every batch's task weights.
+
+    Returns ``rows``, per-row tensors in the order of ``order`` ("y",
+    "weight", "coef", and "task_index" for a RowsDataset), and
+    ``task_weight`` (n_batches, n_tasks), the weight of each task in each
+    batch. ``coef`` is the equal weighting's coefficient of a row's loss,
+    ``w_i / (n_present * W_task)`` of its batch, 0 for a task absent from the
+    batch (all its rows weigh 0): a handful of operations per epoch instead
+    of per batch.
+    """
+    weight = dataset.weight[order]
+    n_batches = -(-order.shape[0] // batch_size)
+    batch_of_row = torch.arange(order.shape[0], device=order.device) // batch_size
+    rows = {"y": dataset.y[order], "weight": weight}
+    if dataset.task_index is None:  # wide: weight (n, T)
+        n_tasks = weight.shape[1]
+        cell = batch_of_row
+        task_weight = weight.new_zeros((n_batches, n_tasks))
+    else:
+        rows["task_index"] = dataset.task_index[order]
+        if n_tasks is None:
+            n_tasks = int(dataset.task_index.max()) + 1
+        cell = batch_of_row * n_tasks + rows["task_index"]
+        task_weight = weight.new_zeros(n_batches * n_tasks)
+    task_weight = task_weight.index_add_(0, cell, weight).view(n_batches, n_tasks)
+    n_present = (task_weight > 0).sum(dim=1, keepdim=True).clamp_min(1)
+    denominator = task_weight.clamp_min(1e-30) * n_present
+    if dataset.task_index is None:
+        rows["coef"] = weight / denominator[cell]
+    else:
+        rows["coef"] = weight / denominator.view(-1)[cell]
+    return rows, task_weight
 
 
 class BatchLosses:
@@ -179,21 +239,27 @@ class BatchLosses:
     plain mean.
     """
 
-    def __init__(self, row_loss, task_index, weight, n_tasks):
+    def __init__(
+        self, row_loss, task_index, weight, n_tasks, task_weight=None, coef=None
+    ):
         # Weights need no gradient: what is computed from them alone is
-        # outside autograd without a no_grad block.
+        # outside autograd without a no_grad block. ``task_weight`` and
+        # ``coef`` come precomputed from the batch iterator (epoch_targets).
         self.row_loss, self.task_index, self.weight = row_loss, task_index, weight
-        if task_index is None:
-            self.task_weight = weight.sum(dim=0)
-        else:
-            self.task_weight = torch.zeros(
-                n_tasks, device=weight.device, dtype=weight.dtype
-            ).index_add_(0, task_index, weight)
-        self.present = self.task_weight > 0
-        # An absent task's rows all weigh 0: dividing them by a tiny positive
-        # number keeps them at 0, with no 0 / 0.
-        self._safe_task_weight = self.task_weight.clamp_min(1e-30)
+        if task_weight is None:
+            if task_index is None:
+                task_weight = weight.sum(dim=0)
+            else:
+                task_weight = torch.zeros(
+                    n_tasks, device=weight.device, dtype=weight.dtype
+                ).index_add_(0, task_index, weight)
+        self.task_weight, self._coef = task_weight, coef
         self._per_task = None
+
+    @property
+    def present(self):
+        """Tasks with positive weight in the batch."""
+        return self.task_weight > 0
 
     def per_task(self):
         """Weighted mean loss of every task (0 where absent), with gradients."""
@@ -205,14 +271,20 @@ class BatchLosses:
                 sums = torch.zeros_like(self.task_weight).index_add_(
                     0, self.task_index, weighted
                 )
-            self._per_task = sums / self._safe_task_weight
+            # An absent task's rows all weigh 0: dividing them by a tiny
+            # positive number keeps them at 0, with no 0 / 0.
+            self._per_task = sums / self.task_weight.clamp_min(1e-30)
         return self._per_task
 
     def mean_over_tasks(self):
-        task_coef = self._safe_task_weight * self.present.sum().clamp_min(1)
-        if self.task_index is not None:
-            task_coef = task_coef[self.task_index]
-        return ((self.weight / task_coef) * self.row_loss).sum()
+        coef = self._coef
+        if coef is None:
+            n_present = self.present.sum().clamp_min(1)
+            task_coef = self.task_weight.clamp_min(1e-30) * n_present
+            if self.task_index is not None:
+                task_coef = task_coef[self.task_index]
+            coef = self.weight / task_coef
+        return (coef * self.row_loss).sum()
 
 
 def batch_losses(output, target, task_index, head_sizes, n_outputs, classification):
@@ -233,7 +305,14 @@ def batch_losses(output, target, task_index, head_sizes, n_outputs, classificati
         row_loss = (output[..., 0].float() - y[..., 0]) ** 2
     else:
         row_loss = ((output[..., :n_outputs].float() - y) ** 2).mean(dim=-1)
-    return BatchLosses(row_loss, task_index, target["weight"], head_sizes.shape[0])
+    return BatchLosses(
+        row_loss,
+        task_index,
+        target["weight"],
+        head_sizes.shape[0],
+        target.get("task_weight"),
+        target.get("coef"),
+    )
 
 
 class MultiTaskNet(NeuralNet):
@@ -256,6 +335,7 @@ class MultiTaskNet(NeuralNet):
             shuffle=training,
             generator=self.generator,
             task_balanced=training and self.task_balanced,
+            n_tasks=len(self.head_sizes),
         )
 
     def _set_training(self, training=True):
