@@ -614,7 +614,9 @@ class _NeuralMultiTaskModel(BaseEstimator):
             except TrainingDiverged as diverged:
                 raise self._diverged_error(data.X, diverged) from None
             # The last optimizer step is followed by no loss: check its result.
-            if not all(torch.isfinite(p).all() for p in system.parameters()):
+            # (One device synchronization for all the parameters.)
+            finite = torch.stack([torch.isfinite(p).all() for p in system.parameters()])
+            if not bool(finite.all()):
                 diverged = TrainingDiverged(len(net.history), "parameters", "nan")
                 raise self._diverged_error(data.X, diverged)
         self.net_ = net
