@@ -4,7 +4,6 @@ This module imports without torch; fitting needs the ``neural`` extra.
 """
 
 import copy
-import dataclasses
 import inspect
 from numbers import Integral, Real
 
@@ -419,41 +418,6 @@ class _NeuralMultiTaskModel(BaseEstimator):
             f"{causes[0]}, or {causes[1]}."
         )
 
-    def _merge_repeated_rows(self, data, targets, weights, strata):
-        """Full-batch data in a canonical form: repeated rows merged into weights.
-
-        When one batch covers the data, the objective is the same with a row
-        repeated k times or given weight k; merging them (and dropping rows of
-        weight 0), in a sorted order, makes the computation itself the same,
-        so weights equal repetition to the last bit, not just to float32
-        rounding. Mini-batch training keeps the rows as given.
-        """
-        full_batch = self.batch_size >= data.n_rows
-        if not full_batch or data.sample_index is not None:
-            return data, targets, weights, strata
-        if self.task_balanced_batches:  # draws rows by count: keep the rows
-            return data, targets, weights, strata
-        keep = np.flatnonzero(weights > 0)
-        key = np.column_stack(
-            [
-                data.task_index[keep],
-                data.X[keep].reshape(keep.size, -1).astype(np.float64),
-                targets.numpy()[keep].reshape(keep.size, -1).astype(np.float64),
-            ]
-        )
-        _, first, inverse = np.unique(
-            key, axis=0, return_index=True, return_inverse=True
-        )
-        rows = keep[first]
-        merged = np.bincount(inverse.ravel(), weights=weights.numpy()[keep])
-        import torch
-
-        data = dataclasses.replace(
-            data, X=data.X[rows], task_index=data.task_index[rows]
-        )
-        merged = torch.as_tensor(merged, dtype=weights.dtype)
-        return data, targets[rows], merged, strata[rows]
-
     def _validation_rows(self, strata, rng):
         """Hold out a share of every task (and class) with at least 2 rows."""
         rows = []
@@ -475,72 +439,25 @@ class _NeuralMultiTaskModel(BaseEstimator):
             )
         return np.sort(np.asarray(rows))
 
-    def _rows_datasets(self, X, data, targets, weights, valid_rows):
-        """(train, validation) RowsDatasets: one row per (sample, task) pair."""
-        import torch
-
-        from ._net import RowsDataset
-
-        device = X.device
-        task_index = torch.as_tensor(data.task_index, device=device)
-        dataset = RowsDataset(
-            X, self._sample_index(data, device), task_index, targets, weights
-        )
-        if valid_rows is None:
-            return dataset, None
-        train_rows = np.setdiff1d(np.arange(data.n_rows), valid_rows)
-        return (
-            dataset.subset(torch.as_tensor(train_rows, device=device)),
-            dataset.subset(torch.as_tensor(valid_rows, device=device)),
-        )
-
-    def _wide_datasets(self, X, data, targets, weights, valid_rows):
-        """(train, validation) WideDatasets: one row per sample, all its tasks.
-
-        A (sample, task) pair without a label, or held out for validation,
-        weighs 0 in the training set (and the other way round).
-        """
-        import torch
-
-        from ._net import WideDataset
-
-        device = X.device
-        n_samples, n_tasks = data.X.shape[0], data.n_tasks
-        samples = torch.as_tensor(data.sample_index, device=device)
-        tasks = torch.as_tensor(data.task_index, device=device)
-        dense = targets.new_zeros((n_samples, n_tasks) + targets.shape[1:])
-        dense[samples, tasks] = targets
-
-        def part(rows):
-            weight = weights.new_zeros((n_samples, n_tasks))
-            weight[samples[rows], tasks[rows]] = weights[rows]
-            labelled = torch.zeros(n_samples, dtype=torch.bool, device=device)
-            labelled[samples[rows]] = True
-            if bool(labelled.all()):
-                return WideDataset(X, None, dense, weight)
-            keep = torch.nonzero(labelled).flatten()
-            return WideDataset(X, keep, dense[keep], weight[keep])
-
-        if valid_rows is None:
-            return part(torch.arange(data.n_rows, device=device)), None
-        train_rows = np.setdiff1d(np.arange(data.n_rows), valid_rows)
-        return (
-            part(torch.as_tensor(train_rows, device=device)),
-            part(torch.as_tensor(valid_rows, device=device)),
-        )
-
     def _fit_network(
         self, data, targets, weights, head_sizes, n_outputs, classification, strata
     ):
         import torch
         from skorch.callbacks import EarlyStopping
 
+        from ._data import merge_repeated_rows, rows_datasets, wide_datasets
         from ._net import MultiTaskNet, MultiTaskSystem, TrainingDiverged, silent
 
         self._check_hidden_layer_sizes()
-        data, targets, weights, strata = self._merge_repeated_rows(
-            data, targets, weights, strata
-        )
+        # One batch covering the data: merge repeated rows (see the function).
+        if (
+            self.batch_size >= data.n_rows
+            and data.sample_index is None
+            and not self.task_balanced_batches  # draws rows by count
+        ):
+            data, targets, weights, strata = merge_repeated_rows(
+                data, targets, weights, strata
+            )
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -571,7 +488,7 @@ class _NeuralMultiTaskModel(BaseEstimator):
             system = MultiTaskSystem(
                 network, weighting.build(data.n_tasks, self.tasks_)
             )
-            make_datasets = self._wide_datasets if wide else self._rows_datasets
+            make_datasets = wide_datasets if wide else rows_datasets
             train_set, valid_set = make_datasets(
                 X, data, targets.to(device), weights.to(device), valid_rows
             )
