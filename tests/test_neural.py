@@ -70,6 +70,8 @@ def test_shared_network_beats_one_network_per_task():
 
 @pytest.mark.parametrize("architecture", ["hard", "cross_stitch", "mmoe"])
 def test_architectures_learn(regression, architecture):
+    """A smoke check only: test_neural_math.py checks each architecture's math
+    (own heads, gates and towers by hand; forward_all against each task's pass)."""
     X, y, task_ids = regression
     model = MultiTaskRegressor(architecture=architecture, max_epochs=60, random_state=0)
     model.fit(X, y, task_ids=task_ids)
