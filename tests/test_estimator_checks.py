@@ -1,4 +1,4 @@
-"""Every estimator through scikit-learn's own estimator checks."""
+"""Every estimator through scikit-learn's own checks; none is expected to fail."""
 
 import importlib.util
 
@@ -15,23 +15,6 @@ from sklearn_mtl import (
     TransferClassifier,
     TransferRegressor,
 )
-
-# Mini-batch SGD sees repeated rows in other batches than weighted ones, so
-# weights equal repetition only in expectation, not to 1e-7.
-_STOCHASTIC_TRAINING = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "stochastic mini-batch training: repeated samples change the batches, so "
-        "weighting equals repetition in expectation only"
-    )
-}
-
-
-def _expected_failures(estimator):
-    failures = {}
-    if isinstance(estimator, (MultiTaskClassifier, MultiTaskRegressor)):
-        failures.update(_STOCHASTIC_TRAINING)
-    return failures
-
 
 _NEURAL = (
     [
@@ -63,7 +46,6 @@ _NEURAL = (
         TransferClassifier(),
         *_NEURAL,
     ],
-    expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
