@@ -408,6 +408,7 @@ def test_shared_representation_uses_each_rows_own_mmoe_gate(shifted):
         hidden_layer_sizes=(8,),
         max_epochs=2,
         random_state=0,
+        device="cpu",  # the hand computation below runs on CPU tensors
     ).fit(X, y, task_ids=domain)
     module = network.net_.module_.network
     with torch.no_grad():  # distinct gates per task, so the task matters
