@@ -102,16 +102,17 @@ class _TaskSplitter(BaseCrossValidator):
         raise NotImplementedError  # split is overridden
 
 
-def _check_n_splits(n_splits, owner):
+def _check_n_splits(n_splits, owner, minimum=2):
     if not isinstance(n_splits, Integral) or isinstance(n_splits, bool):
         raise ValueError(
             f"{owner}: n_splits must be an integer, got {n_splits!r} of type "
             f"{type(n_splits).__name__}."
         )
-    if n_splits < 2:
+    if n_splits < minimum:
+        # K-fold needs a train and a test fold; a shuffle split one draw.
+        why = " (one train and one test fold)" if minimum == 2 else ""
         raise ValueError(
-            f"{owner}: n_splits={n_splits} must be at least 2 (one train and one "
-            "test fold)."
+            f"{owner}: n_splits={n_splits} must be at least {minimum}{why}."
         )
 
 
@@ -446,11 +447,7 @@ class TaskShuffleSplit(_TaskSplitter):
         random_state=None,
         task_column=None,
     ):
-        if not isinstance(n_splits, Integral) or n_splits < 1:
-            raise ValueError(
-                f"TaskShuffleSplit: n_splits must be a positive integer, got "
-                f"{n_splits!r}."
-            )
+        _check_n_splits(n_splits, "TaskShuffleSplit", minimum=1)
         _check_size(test_size, "test_size", "TaskShuffleSplit")
         _check_size(train_size, "train_size", "TaskShuffleSplit")
         _check_stratify(stratify, "TaskShuffleSplit")
