@@ -65,6 +65,11 @@ class TaskData:
         Target of each row (labels as given, for classifiers).
     sample_weight : ndarray of shape (n_rows,) or None
         Weight of each row.
+    labelled : ndarray of shape (n_rows,) of bool or None
+        Which rows have a label; None means every row does. Only
+        ``check_fit_data(..., unlabelled_tasks=...)`` keeps unlabelled rows
+        (their ``y`` entry is the missing marker): they carry features for
+        domain adaptation and must never enter a supervised loss.
     """
 
     X: np.ndarray
@@ -74,6 +79,7 @@ class TaskData:
     wide: bool
     y: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
+    labelled: np.ndarray | None = None
 
     @property
     def n_rows(self):
@@ -304,6 +310,7 @@ def check_fit_data(
     array_params=None,
     multi_target=False,
     per_task_classes=True,
+    unlabelled_tasks=None,
 ):
     """Validate multi-task training data and record the tasks on ``estimator``.
 
@@ -329,6 +336,15 @@ def check_fit_data(
     per_task_classes : bool
         With ``classifier``, require samples of two classes in every task
         (else only overall).
+    unlabelled_tasks : "all", list of task labels or None, default=None
+        Long format only: the tasks whose rows may lack a label, kept as
+        *unlabelled rows* (``data.labelled`` False) instead of raising. The
+        missing-label marker is NaN in a float ``y`` (regression or
+        classification) and None or NaN in an object ``y``; an integer or
+        string ``y`` cannot mark a row unlabelled (-1 is a real class). A
+        missing label in any other task raises, naming the task. Class and
+        size checks count labelled rows for the classes and all rows of these
+        tasks for the sizes. None (the default): every label must be present.
 
     Returns
     -------
@@ -372,18 +388,24 @@ def check_fit_data(
             f"{y_array.shape}."
         )
 
+    labelled = None
     if wide:
         y_rows, sample_index, task_index = _wide_to_rows(y_array, classifier)
         tasks = np.arange(y_array.shape[1])
         if weights is not None:
             weights = weights[sample_index]
     else:
-        y_rows = _check_target(y_array, classifier, allow_nan=False)
         if labels is None:
             tasks, task_index = np.array([0]), np.zeros(n_samples, dtype=np.intp)
         else:
             tasks, task_index = np.unique(labels, return_inverse=True)
         sample_index = None
+        if unlabelled_tasks is None or y_array.ndim != 1:
+            y_rows = _check_target(y_array, classifier, allow_nan=False)
+        else:
+            y_rows, labelled = _long_target_with_unlabelled(
+                y_array, classifier, tasks, task_index, unlabelled_tasks
+            )
 
     estimator.tasks_ = tasks
     estimator.task_format_ = "wide" if wide else "long"
@@ -395,6 +417,7 @@ def check_fit_data(
         wide=wide,
         y=y_rows,
         sample_weight=weights,
+        labelled=labelled,
     )
     _check_task_sizes(data, tasks, min_samples_per_task)
     if classifier:
@@ -414,6 +437,54 @@ def _check_target(y, classifier, allow_nan):
         input_name="y",
     )
     return y
+
+
+def _long_target_with_unlabelled(y, classifier, tasks, task_index, unlabelled_tasks):
+    """A 1-D target whose missing labels mark unlabelled rows of some tasks.
+
+    Returns ``(y, labelled)``; ``labelled`` is None when every row has a label,
+    so data without unlabelled rows is exactly what the default path returns.
+    """
+    missing = missing_labels(y)
+    if isinstance(unlabelled_tasks, str) and unlabelled_tasks == "all":
+        may_miss = np.ones(len(tasks), dtype=bool)
+    else:
+        allowed = np.asarray(list(unlabelled_tasks))
+        may_miss = np.array(
+            [any(_same_label(task, a) for a in allowed.tolist()) for task in tasks]
+        )
+    bad = missing & ~may_miss[task_index]
+    if np.any(bad):
+        task = tasks.tolist()[task_index[np.flatnonzero(bad)[0]]]
+        raise ValueError(
+            f"Task {task!r} has {int(bad.sum())} row(s) whose label is missing "
+            "(y contains NaN or None); only the target task may have unlabelled "
+            "rows. Drop those rows or give their labels."
+        )
+    if not np.any(missing):
+        return _check_target(y, classifier, allow_nan=False), None
+    labelled = ~missing
+    if classifier:
+        present = y[labelled]
+        if present.dtype.kind == "O":
+            present = np.asarray(present.tolist())
+        check_classification_targets(present)
+        if y.dtype.kind == "O":
+            # Labelled rows keep their label; unlabelled ones hold None.
+            y = y.copy()
+            y[missing] = None
+        return y, labelled
+    y = _check_target(y, classifier=False, allow_nan=True)
+    if np.any(np.isinf(y)):
+        raise ValueError("Input y contains infinity.")
+    return y, labelled
+
+
+def _same_label(task, label):
+    try:
+        return bool(task == label)
+    except (TypeError, ValueError):  # e.g. an array given as a task label
+        return False
 
 
 def missing_labels(Y):
@@ -465,16 +536,28 @@ def _check_task_sizes(data, tasks, min_samples):
 
 
 def _check_classes(data, tasks, per_task):
+    rows_of_tasks = data.rows_of_tasks() if per_task else None
+    y = data.y
+    if data.labelled is not None:
+        # Only labelled rows have classes; a task without any is unlabelled.
+        y = y[data.labelled]
+        if per_task:
+            positions = np.cumsum(data.labelled) - 1
+            rows_of_tasks = [positions[r[data.labelled[r]]] for r in rows_of_tasks]
     if not per_task:
-        present = np.unique(data.y)
+        present = np.unique(y)
+        if present.shape[0] == 0:
+            raise ValueError("y has no label at all; at least 2 classes are needed.")
         if present.shape[0] < 2:
             raise ValueError(
                 f"y has only 1 class ({present.tolist()[0]!r}); at least 2 classes "
                 "are needed."
             )
         return
-    for t, rows in enumerate(data.rows_of_tasks()):
-        present = np.unique(data.y[rows])
+    for t, rows in enumerate(rows_of_tasks):
+        if rows.size == 0:
+            continue
+        present = np.unique(y[rows])
         if present.shape[0] < 2:
             raise ValueError(
                 f"Task {tasks.tolist()[t]!r} has only 1 class "

@@ -146,17 +146,21 @@ def test_tradaboost_runs_for_both_tasks(shifted):
 
 
 def test_auto_scores_by_cross_validation_on_the_target(shifted):
-    from sklearn.model_selection import KFold
+    from sklearn_mtl.model_selection import TaskKFold
 
     X, y, domain = shifted
     target = domain == "target"
     model = TransferRegressor(
         target="target", candidates=["target_only", "pooled", "parameter"]
     ).fit(X, y, task_ids=domain)
-    # By hand: 3 shuffled folds of the target rows; sources always in training.
+    # By hand: 3 shuffled TaskKFold folds of the target rows (one task);
+    # sources always in training.
     Xt, yt = X[target], y[target]
     hand = {"target_only": [], "pooled": []}
-    for train, test in KFold(3, shuffle=True, random_state=0).split(Xt):
+    folds = TaskKFold(3, stratify=False, shuffle=True, random_state=0).split(
+        Xt, yt, task_ids=np.zeros(len(Xt))
+    )
+    for train, test in folds:
         alone = Ridge().fit(Xt[train], yt[train])
         pooled = Ridge().fit(
             np.vstack([X[~target], Xt[train]]), np.r_[y[~target], yt[train]]

@@ -1,13 +1,14 @@
 """Transfer learning: use source tasks or a source model to learn a target task."""
 
 from ._estimators import TransferClassifier, TransferRegressor, fit_parameter_transfer
-from ._instance import kmm_weights
+from ._instance import TrAdaBoostInterpolationWarning, kmm_weights
 from ._transformers import CORAL, FeatureAugmentation, SharedRepresentation
 
 __all__ = [
     "CORAL",
     "FeatureAugmentation",
     "SharedRepresentation",
+    "TrAdaBoostInterpolationWarning",
     "TransferClassifier",
     "TransferRegressor",
     "fit_parameter_transfer",

@@ -9,19 +9,40 @@ __all__ = ["SourceTarget", "split_source_target", "target_position"]
 
 
 class SourceTarget:
-    """Source and target rows of validated multi-task data."""
+    """Source and target rows of validated multi-task data.
+
+    ``X_target``, ``y_target`` and ``w_target`` hold the *labelled* target
+    rows, the only target rows any supervised loss sees; ``X_target_all``
+    holds the features of every target row, labelled or not, which is what
+    the adaptations (CORAL, KMM) read. Source rows are always labelled.
+    """
 
     def __init__(self, data, target_position):
         self.target_position = target_position
         X_rows = data.X_rows
         is_target = data.task_index == target_position
+        labelled = (
+            np.ones(data.n_rows, dtype=bool) if data.labelled is None else data.labelled
+        )
+        train = is_target & labelled
         weights = (
             np.ones(data.n_rows) if data.sample_weight is None else data.sample_weight
         )
-        self.X_source, self.X_target = X_rows[~is_target], X_rows[is_target]
-        self.y_source, self.y_target = data.y[~is_target], data.y[is_target]
-        self.w_source, self.w_target = weights[~is_target], weights[is_target]
+        y = data.y
+        if y.dtype.kind == "O" and data.labelled is not None:
+            # None marked the unlabelled rows; the labels left get their dtype.
+            present = np.asarray(y[labelled].tolist())
+            y = np.zeros(data.n_rows, dtype=present.dtype)
+            y[labelled] = present
+        self.X_target_all = X_rows[is_target]
+        self.X_source, self.X_target = X_rows[~is_target], X_rows[train]
+        self.y_source, self.y_target = y[~is_target], y[train]
+        self.w_source, self.w_target = weights[~is_target], weights[train]
         self.source_task_index = data.task_index[~is_target]
+
+    @property
+    def n_labelled_target(self):
+        return self.X_target.shape[0]
 
     @property
     def has_source(self):
@@ -72,8 +93,15 @@ def target_position(tasks, target, n_tasks, name="target"):
     return int(matches[0])
 
 
-def split_source_target(estimator, X, y, task_ids, sample_weight, *, classifier):
-    """Validate through the task convention and split target rows from sources."""
+def split_source_target(
+    estimator, X, y, task_ids, sample_weight, *, classifier, allow_unlabelled=False
+):
+    """Validate through the task convention and split target rows from sources.
+
+    With ``allow_unlabelled``, target rows with a missing label (see
+    :func:`~sklearn_mtl._tasks.check_fit_data`, ``unlabelled_tasks``) are kept
+    as unlabelled rows; a missing source label raises, naming its task.
+    """
     shape = np.shape(np.asarray(y)) if y is not None else ()
     if len(shape) == 2:
         if shape[1] != 1:
@@ -82,19 +110,40 @@ def split_source_target(estimator, X, y, task_ids, sample_weight, *, classifier)
                 "tasks as rows with task_ids, not as columns."
             )
         y = column_or_1d(np.asarray(y), warn=True)
-    data = check_fit_data(
-        estimator,
-        X,
-        y,
-        task_ids,
-        sample_weight,
-        classifier=classifier,
-        min_samples_per_task=1,
-        per_task_classes=False,
-    )
+    unlabelled_tasks = None
+    if allow_unlabelled:
+        # target=None is the only task (target_position below says so if not).
+        unlabelled_tasks = "all" if estimator.target is None else [estimator.target]
+    try:
+        data = check_fit_data(
+            estimator,
+            X,
+            y,
+            task_ids,
+            sample_weight,
+            classifier=classifier,
+            min_samples_per_task=1,
+            per_task_classes=False,
+            unlabelled_tasks=unlabelled_tasks,
+        )
+    except ValueError as exc:
+        if allow_unlabelled or "contains NaN" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc} To use target rows without a label (NaN) for adaptation "
+            "only, set allow_unlabelled=True."
+        ) from exc
     position = target_position(estimator.tasks_, estimator.target, data.n_tasks)
-    n_target = int(np.sum(data.task_index == position))
-    if n_target < 2:
+    is_target = data.task_index == position
+    n_target = int(np.sum(is_target))
+    if allow_unlabelled:
+        if n_target < 2:
+            raise ValueError(
+                f"Target task {estimator.tasks_.tolist()[position]!r} has "
+                f"{n_target} sample(s); at least 2 target rows (labelled or not) "
+                "are required."
+            )
+    elif n_target < 2:
         raise ValueError(
             f"Target task {estimator.tasks_.tolist()[position]!r} has {n_target} "
             "sample(s); at least 2 labelled target samples are required."

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, mean_squared_error
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -26,7 +26,8 @@ from sklearn.utils.validation import (
 )
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from .._tasks import check_predict_data
+from .._tasks import check_predict_data, missing_labels
+from ..model_selection import TaskKFold
 from ._domains import split_source_target
 from ._instance import fit_tradaboost, fit_two_stage_tradaboost_r2, kmm_weights
 from ._transformers import CORAL, FeatureAugmentation
@@ -46,6 +47,19 @@ METHODS = (
     "tradaboost",
 )
 _NEEDS_SOURCE_DATA = {"pooled", "augment", "coral", "kmm", "tradaboost"}
+# Methods with a supervised loss on the target rows: they need at least 2
+# labelled target rows (TrAdaBoost measures its errors on them).
+_NEEDS_TARGET_LABELS = {
+    "target_only",
+    "parameter",
+    "finetune",
+    "warm_start",
+    "tradaboost",
+}
+# method="auto" without target labels to cross-validate on: the first of these
+# among the candidates. CORAL first: it reads every target row's features and
+# costs one fit; KMM next (a QP); then the sources unchanged.
+_LABEL_FREE_ORDER = ("coral", "kmm", "source_only", "pooled", "augment")
 # The cheap methods: one fit of the estimator each (plus, for "parameter", a
 # small L-BFGS on the target rows). "kmm" (a QP over all source pairs),
 # "tradaboost" (n_estimators fits, two-stage CV for regression), "finetune" and
@@ -70,7 +84,8 @@ class _SourceCache:
     """
 
     def __init__(self, split):
-        self.X_target = split.X_target  # every target row's features
+        # Every target row's features, unlabelled rows included.
+        self.X_target = split.X_target_all
         self._values = {}
 
     def get(self, key, compute):
@@ -267,6 +282,7 @@ class _TransferModel(BaseEstimator):
         "candidates": [None, list, tuple],
         "cv_folds": [Interval(Integral, 2, None, closed="left")],
         "task_column": [None, Integral, str],
+        "allow_unlabelled": ["boolean"],
         "random_state": ["random_state"],
     }
     _classifier = False
@@ -285,6 +301,7 @@ class _TransferModel(BaseEstimator):
         candidates=None,
         cv_folds=3,
         task_column=None,
+        allow_unlabelled=False,
         random_state=None,
     ):
         self.estimator = estimator
@@ -298,6 +315,7 @@ class _TransferModel(BaseEstimator):
         self.candidates = candidates
         self.cv_folds = cv_folds
         self.task_column = task_column
+        self.allow_unlabelled = allow_unlabelled
         self.random_state = random_state
 
     def _base_estimator(self):
@@ -326,6 +344,8 @@ class _TransferModel(BaseEstimator):
             available += ["source_only", "parameter", "finetune", "warm_start"]
         if has_data:
             available += sorted(_NEEDS_SOURCE_DATA)
+        if split.n_labelled_target < 2:
+            available = [m for m in available if m not in _NEEDS_TARGET_LABELS]
         return available
 
     def _source_model(self, split, cache):
@@ -484,20 +504,31 @@ class _TransferModel(BaseEstimator):
         return _fit(estimator, Xt, yt, wt)
 
     # -- choosing --------------------------------------------------------------
-    def _cv_score(self, method, split, cache):
-        n_target = len(split.y_target)
+    def _target_folds(self, split):
+        """Folds of the labelled target rows: the package's :class:`TaskKFold`.
+
+        One task (the target), shuffled with a fixed seed so that ``fit`` is
+        deterministic; stratified by class for classifiers when every class
+        has at least two labelled rows (the folds then number at most the
+        smallest class count).
+        """
+        n_target = split.n_labelled_target
         n_splits = min(self.cv_folds, n_target)
+        stratify = False
         if self._classifier:
             smallest = np.unique(split.y_target, return_counts=True)[1].min()
-            splitter = (
-                StratifiedKFold(min(n_splits, smallest), shuffle=True, random_state=0)
-                if smallest >= 2
-                else KFold(n_splits, shuffle=True, random_state=0)
+            if smallest >= 2:
+                n_splits, stratify = min(n_splits, smallest), True
+        splitter = TaskKFold(n_splits, stratify=stratify, shuffle=True, random_state=0)
+        return list(
+            splitter.split(
+                split.X_target, split.y_target, task_ids=np.zeros(n_target, int)
             )
-        else:
-            splitter = KFold(n_splits, shuffle=True, random_state=0)
+        )
+
+    def _cv_score(self, method, split, cache, folds):
         scores = []
-        for train, test in splitter.split(split.X_target, split.y_target):
+        for train, test in folds:
             fold = copy.copy(split)
             fold.X_target, fold.y_target = split.X_target[train], split.y_target[train]
             fold.w_target = split.w_target[train]
@@ -533,10 +564,26 @@ class _TransferModel(BaseEstimator):
         usable = [c for c in candidates if c in available]
         if not usable:
             raise ValueError(
-                f"None of candidates {candidates} can run with the given source; "
-                f"available here: {available}."
+                f"None of candidates {candidates} can run with the given source "
+                f"and {split.n_labelled_target} labelled target row(s); available "
+                f"here: {available}."
             )
-        self.cv_results_ = {m: self._cv_score(m, split, cache) for m in usable}
+        if split.n_labelled_target < 2:
+            # Nothing to cross-validate on: a documented label-free rule.
+            self.cv_results_ = {m: (np.nan, np.nan) for m in usable}
+            chosen = next((m for m in _LABEL_FREE_ORDER if m in usable), usable[0])
+            self.selection_ = (
+                f"label-free default: {split.n_labelled_target} labelled target "
+                f"row(s), too few to cross-validate; first of {_LABEL_FREE_ORDER} "
+                "among the candidates"
+            )
+            return chosen
+        folds = self._target_folds(split)
+        self.cv_results_ = {m: self._cv_score(m, split, cache, folds) for m in usable}
+        self.selection_ = (
+            f"cross-validation: TaskKFold({len(folds)} folds) on "
+            f"{split.n_labelled_target} labelled target rows"
+        )
         finite = {m: s for m, s in self.cv_results_.items() if np.isfinite(s[0])}
         return max(finite, key=lambda m: finite[m][0]) if finite else "target_only"
 
@@ -562,19 +609,39 @@ class _TransferModel(BaseEstimator):
         self : object
         """
         data, split = split_source_target(
-            self, X, y, task_ids, sample_weight, classifier=self._classifier
+            self,
+            X,
+            y,
+            task_ids,
+            sample_weight,
+            classifier=self._classifier,
+            allow_unlabelled=self.allow_unlabelled,
         )
         self._check_source_estimator(split.X_target.shape[1])
         available = self._available(split)
         cache = _SourceCache(split)
         if self.method == "auto":
+            if not available:
+                raise ValueError(
+                    f"The target has {split.n_labelled_target} labelled row(s) "
+                    "and there is no source: nothing to learn from. Give source "
+                    "data (task_ids and target), a source_estimator, or at least "
+                    "2 target labels."
+                )
             method = (
-                self._choose(split, available, cache)
-                if len(available) > 1
-                else "target_only"
+                "target_only"
+                if available == ["target_only"]
+                else self._choose(split, available, cache)
             )
         else:
             method = self.method
+            if method in _NEEDS_TARGET_LABELS and split.n_labelled_target < 2:
+                raise ValueError(
+                    f"method={method!r} trains on target labels, but the target "
+                    f"has {split.n_labelled_target} labelled row(s); it needs at "
+                    "least 2. Without target labels use 'coral', 'kmm', "
+                    "'source_only', 'pooled', 'augment' or 'auto'."
+                )
             if method not in available:
                 raise ValueError(
                     f"method={method!r} needs source data: pass the sources with "
@@ -614,6 +681,36 @@ class _TransferModel(BaseEstimator):
         return np.asarray(self.estimator_.predict(X))
 
 
+def _labelled_score(score, X, y, task_ids, sample_weight):
+    """``score`` on the rows of ``y`` that have a label (NaN / None: none).
+
+    Unlabelled target rows may sit in a test fold of ``cross_validate`` or
+    ``GridSearchCV``; they have nothing to be scored against.
+    """
+    y_array = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+    if y_array.ndim != 1:
+        return score(X, y, task_ids=task_ids, sample_weight=sample_weight)
+    keep = ~missing_labels(y_array)
+    if keep.all():
+        return score(X, y, task_ids=task_ids, sample_weight=sample_weight)
+    if not keep.any():
+        raise ValueError(
+            "y has no label (every entry is NaN or None); there is nothing to score."
+        )
+    rows = np.flatnonzero(keep)
+    y_kept = y_array[rows]
+    if y_kept.dtype.kind == "O":
+        y_kept = np.asarray(y_kept.tolist())
+    return score(
+        _safe_indexing(X, rows),
+        y_kept,
+        task_ids=None if task_ids is None else _safe_indexing(task_ids, rows),
+        sample_weight=None
+        if sample_weight is None
+        else _safe_indexing(sample_weight, rows),
+    )
+
+
 def _coral_sources(split, X_target):
     """The source rows re-coloured by CORAL toward ``X_target``'s covariance."""
     X = np.vstack([split.X_source, X_target])
@@ -651,6 +748,16 @@ _DOC = """
     keep it from being refitted), then ``fit(X_target, y_target)``.
     ``predict`` serves the target.
 
+    Unlabelled target rows (``allow_unlabelled=True``): a target row whose
+    label is missing — NaN in a float ``y`` (regression, or classification
+    with float-coded classes), None or NaN in an object ``y`` — is used for
+    adaptation only: CORAL and KMM estimate the target distribution from
+    every target row, labelled or not, and no supervised loss ever sees an
+    unlabelled row. An integer ``y`` has no marker (-1 is a real class).
+    Zero labelled target rows is the unsupervised case, a few the
+    semi-supervised one; a missing label in a source task raises, naming it.
+    ``score`` skips rows without a label.
+
     Methods (``method``, grid-searchable):
 
     - "target_only": ``estimator`` on the target alone (the baseline);
@@ -683,8 +790,15 @@ _DOC = """
       labels is computed once per ``fit`` and shared by the folds and the
       final refit: the source model, the KMM weights and the CORAL alignment
       (the last two from the source rows and the features of all target
-      rows). ``method_`` and ``cv_results_`` tell what was chosen and why, so
-      a source that does not help shows as "target_only" winning.
+      rows). The folds are :class:`~sklearn_mtl.model_selection.TaskKFold`
+      on the labelled target rows (shuffled with a fixed seed, stratified by
+      class for classifiers when every class has 2 labelled rows). With
+      fewer than 2 labelled target rows there is nothing to cross-validate:
+      "auto" takes the first of coral, kmm, source_only, pooled, augment
+      among the candidates (a label-free rule; ``cv_results_`` then holds NaN
+      scores). ``method_``, ``cv_results_`` and ``selection_`` tell what was
+      chosen and why, so a source that does not help shows as "target_only"
+      winning.
 
     Parameters
     ----------
@@ -713,6 +827,11 @@ _DOC = """
         Folds of the target rows for "auto" (and the two-stage TrAdaBoost.R2).
     task_column : int or str, default=None
         Column of ``X`` holding the task label.
+    allow_unlabelled : bool, default=False
+        Keep target rows with a missing label as unlabelled rows (see above)
+        instead of raising. Methods with a supervised loss on the target
+        (target_only, parameter, finetune, warm_start, tradaboost) need at
+        least 2 labelled target rows.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold shuffling of the two-stage TrAdaBoost.R2.
 
@@ -721,7 +840,11 @@ _DOC = """
     method_ : str
         The method used (the one chosen by "auto").
     cv_results_ : dict
-        "auto" only: method -> (mean, std) of the cross-validated score.
+        "auto" only: method -> (mean, std) of the cross-validated score (NaN
+        when the label-free rule chose).
+    selection_ : str
+        "auto" only: how the method was chosen (cross-validation, and on how
+        many labelled target rows, or the label-free rule).
     estimator_ : object
         The fitted target model.
     target_ : object
@@ -757,6 +880,26 @@ class TransferRegressor(MultiTaskRegressorMixin, _TransferModel):
     (2,)
     """
 
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """R² on the target, over the rows of ``y`` that have a label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows.
+        y : array-like of shape (n_samples,)
+            True values; NaN marks a row without a label (skipped).
+        task_ids : array-like of shape (n_samples,), default=None
+            Ignored: every row is served as the target task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return _labelled_score(super().score, X, y, task_ids, sample_weight)
+
 
 class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
     __doc__ = f"""Classification of a target task using source tasks or a source model.
@@ -786,6 +929,26 @@ class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
     """
 
     _classifier = True
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """Accuracy on the target, over the rows of ``y`` that have a label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows.
+        y : array-like of shape (n_samples,)
+            True labels; NaN or None marks a row without a label (skipped).
+        task_ids : array-like of shape (n_samples,), default=None
+            Ignored: every row is served as the target task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return _labelled_score(super().score, X, y, task_ids, sample_weight)
 
     def predict_proba(self, X, task_ids=None):
         """Class probabilities for the target task, columns as ``classes_``.

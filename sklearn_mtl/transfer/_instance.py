@@ -1,5 +1,6 @@
 """Instance-based transfer: source samples reweighted by relevance to the target."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -11,12 +12,34 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
 __all__ = [
+    "TrAdaBoostInterpolationWarning",
     "kmm_weights",
     "tradaboost_update",
     "TrAdaBoostModel",
     "fit_tradaboost",
     "fit_two_stage_tradaboost_r2",
 ]
+
+
+class TrAdaBoostInterpolationWarning(UserWarning):
+    """TrAdaBoost's base learner fits every training row exactly.
+
+    TrAdaBoost reweights the rows its learners get wrong *on the training
+    data*; a learner that interpolates them (an unpruned tree, a 1-nearest
+    neighbour) gets none wrong, so no weight ever moves and the boosted model
+    is the pooled model of sources and target.
+    """
+
+
+def _warn_interpolates(estimator):
+    warnings.warn(
+        f"TrAdaBoost: the base learner {type(estimator).__name__} fits every "
+        "training row (sources and target) exactly, so no sample is ever "
+        "reweighted and the result is the pooled model. Use a learner that "
+        "does not interpolate (e.g. a depth-limited tree) or another method.",
+        TrAdaBoostInterpolationWarning,
+        stacklevel=3,
+    )
 
 
 @validate_params(
@@ -178,10 +201,12 @@ def fit_tradaboost(estimator, X, y, weights, is_source, classes, n_estimators):
     beta_source = 1.0 / (1.0 + np.sqrt(2.0 * np.log(max(n_source, 2)) / n_estimators))
     weights = weights / weights.sum()
     learners, learner_weights = [], []
+    ever_wrong = False
     for _ in range(n_estimators):
         probabilities = weights / weights.sum()
         learner = clone(estimator).fit(X, y, sample_weight=probabilities * len(y))
         wrong = learner.predict(X) != y
+        ever_wrong = ever_wrong or bool(wrong.any())
         target = ~is_source
         error = np.sum(weights[target] * wrong[target]) / weights[target].sum()
         error = float(np.clip(error, 1e-10, 0.499))
@@ -189,6 +214,8 @@ def fit_tradaboost(estimator, X, y, weights, is_source, classes, n_estimators):
         learners.append(learner)
         learner_weights.append(np.log(1.0 / beta_target))
         weights = tradaboost_update(weights, wrong, is_source, beta_source, beta_target)
+    if not ever_wrong:
+        _warn_interpolates(estimator)
     half = n_estimators // 2
     return TrAdaBoostModel(learners[half:], learner_weights[half:], classes), weights
 
@@ -266,6 +293,8 @@ def fit_two_stage_tradaboost_r2(
             best_error, best_weights = np.mean(errors), weights.copy()
         learner = clone(estimator).fit(X, y, sample_weight=weights / weights.mean())
         adjusted = np.abs(learner.predict(X) - y)
+        if step == 0 and adjusted.max() <= 1e-12 * max(np.abs(y).max(), 1.0):
+            _warn_interpolates(estimator)
         adjusted = adjusted / adjusted.max() if adjusted.max() > 0 else adjusted
         target_share = m / (n + m) + (step + 1) / max(n_steps - 1, 1) * (
             1 - m / (n + m)
