@@ -458,8 +458,8 @@ def _long_target_with_unlabelled(y, classifier, tasks, task_index, unlabelled_ta
         task = tasks.tolist()[task_index[np.flatnonzero(bad)[0]]]
         raise ValueError(
             f"Task {task!r} has {int(bad.sum())} row(s) whose label is missing "
-            "(y contains NaN or None); only the target task may have unlabelled "
-            "rows. Drop those rows or give their labels."
+            f"(y contains NaN or None); rows without a label are allowed only in "
+            f"task(s) {_preview(allowed)}. Drop those rows or give their labels."
         )
     if not np.any(missing):
         return _check_target(y, classifier, allow_nan=False), None

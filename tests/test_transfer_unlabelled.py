@@ -147,15 +147,15 @@ def test_classifier_object_labels_with_none_and_zero_labels():
     X[domain == "t"] = X[domain == "t"] * 1.5 + 0.5
     y = np.where(X[:, 0] + 0.3 * X[:, 1] > 0.4, "yes", "no").astype(object)
     y[60 + 6 :] = None
-    model = TransferClassifier(
-        method="coral", target="t", allow_unlabelled=True
-    ).fit(X, y, task_ids=domain)
+    model = TransferClassifier(method="coral", target="t", allow_unlabelled=True).fit(
+        X, y, task_ids=domain
+    )
     assert model.classes_.tolist() == ["no", "yes"]
     # Same fit with float-coded classes and NaN as the marker.
     y_float = np.where(y == "yes", 1.0, np.where(y == "no", 0.0, np.nan))
-    coded = TransferClassifier(
-        method="coral", target="t", allow_unlabelled=True
-    ).fit(X, y_float, task_ids=domain)
+    coded = TransferClassifier(method="coral", target="t", allow_unlabelled=True).fit(
+        X, y_float, task_ids=domain
+    )
     np.testing.assert_allclose(
         model.predict_proba(X), coded.predict_proba(X), rtol=1e-10
     )
@@ -265,3 +265,29 @@ def test_search_cross_validate_and_pipeline(shifted):
         scaled = StandardScaler().fit_transform(X)
         hand = _model("coral").fit(scaled, y, task_ids=domain)
         np.testing.assert_allclose(pipe.predict(X), hand.predict(scaled))
+
+
+def test_check_fit_data_keeps_unlabelled_rows_only_when_asked():
+    from sklearn_mtl._tasks import check_fit_data
+
+    X = np.arange(12.0).reshape(6, 2)
+    tasks = np.array([0, 0, 0, 1, 1, 1])
+    y = np.array([0.5, 1.0, 2.0, np.nan, 3.0, np.nan])
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        check_fit_data(Ridge(), X, y, tasks)  # the default is unchanged
+    data = check_fit_data(Ridge(), X, y, tasks, unlabelled_tasks=[1])
+    np.testing.assert_array_equal(data.labelled, ~np.isnan(y))
+    with pytest.raises(ValueError, match=r"Task 1 has 2 row\(s\) whose label"):
+        check_fit_data(Ridge(), X, y, tasks, unlabelled_tasks=[0])
+    # Fully labelled data gives exactly the default path's TaskData.
+    full = np.nan_to_num(y)
+    kept = check_fit_data(Ridge(), X, full, tasks, unlabelled_tasks="all")
+    plain = check_fit_data(Ridge(), X, full, tasks)
+    assert kept.labelled is None
+    np.testing.assert_array_equal(kept.y, plain.y)
+    # Classes are counted on labelled rows; a task without labels is skipped.
+    labels = np.array(["a", "b", "a", None, None, None], dtype=object)
+    data = check_fit_data(
+        LogisticRegression(), X, labels, tasks, classifier=True, unlabelled_tasks=[1]
+    )
+    assert data.labelled.tolist() == [True, True, True, False, False, False]
