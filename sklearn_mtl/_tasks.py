@@ -198,7 +198,13 @@ def _as_labels(task_ids, n_samples, name="task_ids"):
     """Validate a sample-aligned array of task labels."""
     if isinstance(task_ids, (list, tuple)):
         # np.asarray would turn [1, "1"] into two equal strings, merging tasks.
-        _check_uniform_label_types(set(map(type, task_ids)), name)
+        kinds = set(map(type, task_ids))
+        families = {
+            str if issubclass(k, str) else bytes if issubclass(k, bytes) else None
+            for k in kinds
+        }
+        if len(families) > 1:
+            raise _mixed_label_types(kinds, name)
     labels = np.asarray(task_ids)
     if labels.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got an array of shape {labels.shape}.")
@@ -218,7 +224,7 @@ def _as_labels(task_ids, n_samples, name="task_ids"):
         elif all(issubclass(kind, (int, float, np.number)) for kind in kinds):
             labels = labels.astype(np.float64)
         else:
-            _check_uniform_label_types(kinds, name, force=True)
+            raise _mixed_label_types(kinds, name)
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise ValueError(f"{name} contains NaN or infinity; every sample needs a task.")
     if labels.dtype.kind not in "iufUSb":
@@ -226,17 +232,12 @@ def _as_labels(task_ids, n_samples, name="task_ids"):
     return labels
 
 
-def _check_uniform_label_types(kinds, name, force=False):
-    """Raise if task labels mix strings, bytes and numbers (or if ``force``)."""
-    families = {
-        str if issubclass(kind, str) else bytes if issubclass(kind, bytes) else None
-        for kind in kinds
-    }
-    if force or len(families) > 1:
-        raise ValueError(
-            f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; "
-            "use all strings or all numbers."
-        )
+def _mixed_label_types(kinds, name):
+    """The error for task labels that mix strings, bytes and numbers."""
+    return ValueError(
+        f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; "
+        "use all strings or all numbers."
+    )
 
 
 def _labels_to_index(labels, tasks, name="task_ids"):
