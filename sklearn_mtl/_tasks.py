@@ -286,6 +286,17 @@ def _check_weights(sample_weight, n_samples):
     return weights
 
 
+def _task_column_of(estimator, task_ids):
+    """The estimator's ``task_column``; labels given through both ways raise."""
+    task_column = getattr(estimator, "task_column", None)
+    if task_column is not None and task_ids is not None:
+        raise ValueError(
+            "Give task labels either through task_ids or through the task_column "
+            f"parameter (task_column={task_column!r}), not both."
+        )
+    return task_column
+
+
 def _validate_features(estimator, X, reset, task_column, array_params):
     """Validate X, record its features, and pull out the task column if any."""
     array_params = {"dtype": np.float64, **(array_params or {})}
@@ -351,12 +362,7 @@ def check_fit_data(
     -------
     data : TaskData
     """
-    task_column = getattr(estimator, "task_column", None)
-    if task_column is not None and task_ids is not None:
-        raise ValueError(
-            "Give task labels either through task_ids or through the task_column "
-            f"parameter (task_column={task_column!r}), not both."
-        )
+    task_column = _task_column_of(estimator, task_ids)
     if y is None:
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y "
@@ -590,12 +596,7 @@ def check_predict_data(
     data : TaskData
     """
     check_is_fitted(estimator, "tasks_")
-    task_column = getattr(estimator, "task_column", None)
-    if task_column is not None and task_ids is not None:
-        raise ValueError(
-            "Give task labels either through task_ids or through the task_column "
-            f"parameter (task_column={task_column!r}), not both."
-        )
+    task_column = _task_column_of(estimator, task_ids)
     X, labels = _validate_features(
         estimator, X, reset=False, task_column=task_column, array_params=array_params
     )

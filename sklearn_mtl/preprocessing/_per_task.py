@@ -22,6 +22,7 @@ from .._tasks import (
     _column_position,
     _is_dataframe,
     _labels_to_index,
+    _task_column_of,
     _validate_features,
     check_predict_data,
     task_rows,
@@ -233,12 +234,7 @@ class PerTask(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         return self._fit(X, y, task_ids, transform=True)
 
     def _fit(self, X, y, task_ids, transform):
-        if self.task_column is not None and task_ids is not None:
-            raise ValueError(
-                "Give task labels either through task_ids or through the "
-                f"task_column parameter (task_column={self.task_column!r}), not "
-                "both."
-            )
+        _task_column_of(self, task_ids)
         features, labels = _validate_features(
             self,
             X,
