@@ -1,7 +1,8 @@
 """Transfer learning: use source tasks or a source model to learn a target task."""
 
-from ._estimators import TransferClassifier, TransferRegressor, fit_parameter_transfer
+from ._estimators import TransferClassifier, TransferRegressor
 from ._instance import TrAdaBoostInterpolationWarning, kmm_weights
+from ._parameter import fit_parameter_transfer
 from ._transformers import CORAL, FeatureAugmentation, SharedRepresentation
 
 __all__ = [

@@ -5,93 +5,32 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
-import scipy.special
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    check_X_y,
-    has_fit_parameter,
-)
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_predict_data, missing_labels
-from ..model_selection import TaskKFold
 from ._domains import split_source_target
 from ._instance import fit_tradaboost, fit_two_stage_tradaboost_r2, kmm_weights
+from ._parameter import (
+    _check_same_classes,
+    _source_coefficients,
+    _unwrap,
+    fit_parameter_transfer,
+)
+from ._selection import (
+    _NEEDS_SOURCE_DATA,
+    _NEEDS_TARGET_LABELS,
+    METHODS,
+    _MethodSelectionMixin,
+    _SourceCache,
+)
 from ._transformers import CORAL, FeatureAugmentation
 
 __all__ = ["TransferRegressor", "TransferClassifier"]
-
-METHODS = (
-    "target_only",
-    "source_only",
-    "pooled",
-    "parameter",
-    "finetune",
-    "warm_start",
-    "augment",
-    "coral",
-    "kmm",
-    "tradaboost",
-)
-_NEEDS_SOURCE_DATA = {"pooled", "augment", "coral", "kmm", "tradaboost"}
-# Methods with a supervised loss on the target rows: they need at least 2
-# labelled target rows (TrAdaBoost measures its errors on them).
-_NEEDS_TARGET_LABELS = {
-    "target_only",
-    "parameter",
-    "finetune",
-    "warm_start",
-    "tradaboost",
-}
-# method="auto" without target labels to cross-validate on: the first of these
-# among the candidates. CORAL first: it reads every target row's features and
-# costs one fit; KMM next (a QP); then the sources unchanged.
-_LABEL_FREE_ORDER = ("coral", "kmm", "source_only", "pooled", "augment")
-# The cheap methods: one fit of the estimator each (plus, for "parameter", a
-# small L-BFGS on the target rows). "kmm" (a QP over all source pairs),
-# "tradaboost" (n_estimators fits, two-stage CV for regression), "finetune" and
-# "warm_start" run only when listed in ``candidates``.
-_DEFAULT_CANDIDATES = (
-    "target_only",
-    "source_only",
-    "pooled",
-    "parameter",
-    "augment",
-    "coral",
-)
-
-
-class _SourceCache:
-    """What every cross-validation fold of one ``fit`` shares, computed once.
-
-    The folds differ only in which labelled target rows train. The model fitted
-    on the sources, the KMM weights and the CORAL alignment depend on the
-    source rows and on the target *features* only (all target rows, labels
-    unused), so they are the same in every fold and in the final refit.
-    """
-
-    def __init__(self, split):
-        # Every target row's features, unlabelled rows included.
-        self.X_target = split.X_target_all
-        self._values = {}
-
-    def get(self, key, compute):
-        if key not in self._values:
-            self._values[key] = compute()
-        return self._values[key]
 
 
 class _WithTransform:
@@ -108,168 +47,7 @@ class _WithTransform:
         return self.model.predict_proba(self.transformer.transform(X))
 
 
-class _LinearToward:
-    """A linear model fitted by ``_ParameterTransfer``."""
-
-    def __init__(self, coef, intercept, classes=None):
-        self.coef_, self.intercept_, self.classes_ = coef, intercept, classes
-
-    def decision_function(self, X):
-        scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        scores = self.decision_function(X)
-        if self.classes_ is None:
-            return scores
-        return self.classes_[
-            (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(1)
-        ]
-
-    def predict_proba(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            positive = 1 / (1 + np.exp(-scores))
-            return np.column_stack([1 - positive, positive])
-        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def _unwrap(model):
-    """The fitted model inside a FrozenEstimator (its state is what transfers)."""
-    return model.estimator if isinstance(model, FrozenEstimator) else model
-
-
-def _check_same_classes(model, classes, method):
-    source_classes = np.asarray(model.classes_)
-    if not np.array_equal(source_classes, classes):
-        raise ValueError(
-            f"method={method!r} needs the source model's classes "
-            f"{source_classes.tolist()} to equal the target's {classes.tolist()}."
-        )
-
-
-def _source_coefficients(model, n_features, classifier, classes, method="parameter"):
-    coef = getattr(model, "coef_", None)
-    if coef is None:
-        raise ValueError(
-            f"method={method!r} needs a linear source model with coef_; "
-            f"{type(model).__name__} has none."
-        )
-    coef = np.atleast_2d(np.asarray(coef, dtype=float))
-    if coef.shape[-1] != n_features:
-        raise ValueError(
-            f"The source model has {coef.shape[-1]} coefficients per output but the "
-            f"target data has {n_features} features."
-        )
-    if classifier:
-        _check_same_classes(model, classes, method)
-    return coef
-
-
-@validate_params(
-    {
-        "X": ["array-like"],
-        "y": ["array-like"],
-        "weights": ["array-like", None],
-        "source_coef": ["array-like"],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "classes": ["array-like", None],
-    },
-    prefer_skip_nested_validation=True,
-)
-def fit_parameter_transfer(X, y, weights, source_coef, alpha, classes=None):
-    """Target linear model pulled toward the source coefficients.
-
-    Regression minimizes ``(1/2) sum_i s_i (y_i - x_i w - b)^2 + (alpha/2)
-    ||w - w_src||^2``: ``w = w_src + ridge(alpha)`` fitted on the residual
-    ``y - X w_src`` (closed form). Classification minimizes the weighted
-    logistic loss plus the same penalty (L-BFGS with exact gradients); the
-    intercept is never penalized.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        Target samples.
-    y : array-like of shape (n_samples,)
-        Target values (class labels when ``classes`` is given).
-    weights : array-like of shape (n_samples,) or None
-        Sample weights ``s_i`` (None: all ones).
-    source_coef : array-like of shape (n_outputs, n_features) or (n_features,)
-        The source model's coefficients ``w_src``.
-    alpha : float >= 0
-        Strength of the pull toward ``w_src``.
-    classes : array-like of shape (n_classes,), default=None
-        Sorted class labels (classification); None for regression.
-
-    Returns
-    -------
-    model : object
-        With ``coef_``, ``intercept_``, ``predict`` (and ``predict_proba``).
-    """
-    X, y = check_X_y(X, y, y_numeric=classes is None)
-    weights = np.ones(len(y)) if weights is None else _check_sample_weight(weights, X)
-    source_coef = np.atleast_2d(np.asarray(source_coef, dtype=float))
-    if source_coef.ndim != 2 or source_coef.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"source_coef has shape {source_coef.shape} but X has {X.shape[1]} "
-            "features; give (n_outputs, n_features) coefficients."
-        )
-    if classes is not None:
-        classes = np.asarray(classes)
-        if not np.all(np.isin(y, classes)):
-            raise ValueError("y has labels that are not in classes.")
-        expected = 1 if len(classes) == 2 else len(classes)
-        if source_coef.shape[0] != expected:
-            raise ValueError(
-                f"source_coef has {source_coef.shape[0]} rows; {len(classes)} "
-                f"classes need {expected}."
-            )
-    if classes is None:
-        residual = y - X @ source_coef[0]
-        ridge = Ridge(alpha=alpha).fit(X, residual, sample_weight=weights)
-        return _LinearToward(
-            (source_coef[0] + ridge.coef_)[None], np.atleast_1d(ridge.intercept_)
-        )
-    n_features = X.shape[1]
-    binary = len(classes) == 2
-    n_outputs = 1 if binary else len(classes)
-    index = np.searchsorted(classes, y)
-    onehot = np.eye(len(classes))[index]
-    sign = np.where(index == 1, 1.0, -1.0)
-    scale = weights.sum()
-
-    def value_grad(theta):
-        coef = theta[: n_features * n_outputs].reshape(n_outputs, n_features)
-        intercept = theta[n_features * n_outputs :]
-        scores = X @ coef.T + intercept
-        diff = coef - source_coef
-        penalty = 0.5 * alpha * np.sum(diff**2)
-        if binary:
-            margin = sign * scores[:, 0]
-            loss = weights @ np.logaddexp(0, -margin)
-            d_scores = (-sign * weights / (1 + np.exp(margin)))[:, None]
-        else:
-            log_norm = scipy.special.logsumexp(scores, axis=1)
-            loss = weights @ (log_norm - np.sum(onehot * scores, axis=1))
-            d_scores = (np.exp(scores - log_norm[:, None]) - onehot) * weights[:, None]
-        grad_coef = d_scores.T @ X + alpha * diff
-        grad = np.concatenate([grad_coef.ravel(), d_scores.sum(axis=0)])
-        return (loss + penalty) / scale, grad / scale
-
-    start = np.concatenate([source_coef.ravel(), np.zeros(n_outputs)])
-    result = scipy.optimize.minimize(
-        value_grad,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-14},
-    )
-    coef = result.x[: n_features * n_outputs].reshape(n_outputs, n_features)
-    return _LinearToward(coef, result.x[n_features * n_outputs :], classes)
-
-
-class _TransferModel(BaseEstimator):
+class _TransferModel(_MethodSelectionMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [None, HasMethods(["fit", "predict"])],
         "method": [StrOptions({"auto", *METHODS})],
@@ -336,17 +114,6 @@ class _TransferModel(BaseEstimator):
                 f"data has {n_features}; source and target need the same features."
             )
         return model
-
-    def _available(self, split):
-        has_data, has_model = split.has_source, self.source_estimator is not None
-        available = ["target_only"]
-        if has_data or has_model:
-            available += ["source_only", "parameter", "finetune", "warm_start"]
-        if has_data:
-            available += sorted(_NEEDS_SOURCE_DATA)
-        if split.n_labelled_target < 2:
-            available = [m for m in available if m not in _NEEDS_TARGET_LABELS]
-        return available
 
     def _source_model(self, split, cache):
         if self.source_estimator is not None:
@@ -502,90 +269,6 @@ class _TransferModel(BaseEstimator):
         estimator.set_params(warm_start=True)
         estimator.coef_, estimator.intercept_ = coef.copy(), intercept.copy()
         return _fit(estimator, Xt, yt, wt)
-
-    # -- choosing --------------------------------------------------------------
-    def _target_folds(self, split):
-        """Folds of the labelled target rows: the package's :class:`TaskKFold`.
-
-        One task (the target), shuffled with a fixed seed so that ``fit`` is
-        deterministic; stratified by class for classifiers when every class
-        has at least two labelled rows (the folds then number at most the
-        smallest class count).
-        """
-        n_target = split.n_labelled_target
-        n_splits = min(self.cv_folds, n_target)
-        stratify = False
-        if self._classifier:
-            smallest = np.unique(split.y_target, return_counts=True)[1].min()
-            if smallest >= 2:
-                n_splits, stratify = min(n_splits, smallest), True
-        splitter = TaskKFold(n_splits, stratify=stratify, shuffle=True, random_state=0)
-        return list(
-            splitter.split(
-                split.X_target, split.y_target, task_ids=np.zeros(n_target, int)
-            )
-        )
-
-    def _cv_score(self, method, split, cache, folds):
-        scores = []
-        for train, test in folds:
-            fold = copy.copy(split)
-            fold.X_target, fold.y_target = split.X_target[train], split.y_target[train]
-            fold.w_target = split.w_target[train]
-            try:
-                model = self._fit_method(method, fold, cache)
-                prediction = model.predict(split.X_target[test])
-            except ValueError:  # e.g. a fold with one class left
-                return np.nan, np.nan
-            truth = split.y_target[test]
-            scores.append(
-                accuracy_score(truth, prediction)
-                if self._classifier
-                else -mean_squared_error(truth, prediction)
-            )
-        return float(np.mean(scores)), float(np.std(scores))
-
-    def _choose(self, split, available, cache):
-        if self.candidates is None:
-            candidates = list(_DEFAULT_CANDIDATES)
-        else:
-            candidates = list(self.candidates)
-            if not candidates:
-                raise ValueError(
-                    "candidates is empty; name the methods method='auto' should "
-                    f"compare (any of {list(METHODS)}), or None for the default "
-                    f"{list(_DEFAULT_CANDIDATES)}."
-                )
-        unknown = [c for c in candidates if c not in METHODS]
-        if unknown:
-            raise ValueError(
-                f"candidates has unknown methods {unknown}; known: {METHODS}."
-            )
-        usable = [c for c in candidates if c in available]
-        if not usable:
-            raise ValueError(
-                f"None of candidates {candidates} can run with the given source "
-                f"and {split.n_labelled_target} labelled target row(s); available "
-                f"here: {available}."
-            )
-        if split.n_labelled_target < 2:
-            # Nothing to cross-validate on: a documented label-free rule.
-            self.cv_results_ = {m: (np.nan, np.nan) for m in usable}
-            chosen = next((m for m in _LABEL_FREE_ORDER if m in usable), usable[0])
-            self.selection_ = (
-                f"label-free default: {split.n_labelled_target} labelled target "
-                f"row(s), too few to cross-validate; first of {_LABEL_FREE_ORDER} "
-                "among the candidates"
-            )
-            return chosen
-        folds = self._target_folds(split)
-        self.cv_results_ = {m: self._cv_score(m, split, cache, folds) for m in usable}
-        self.selection_ = (
-            f"cross-validation: TaskKFold({len(folds)} folds) on "
-            f"{split.n_labelled_target} labelled target rows"
-        )
-        finite = {m: s for m, s in self.cv_results_.items() if np.isfinite(s[0])}
-        return max(finite, key=lambda m: finite[m][0]) if finite else "target_only"
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, task_ids=None, sample_weight=None):
