@@ -3,7 +3,8 @@
 Importing this package needs neither torch nor skorch; fitting does.
 """
 
-from ._estimators import MultiTaskClassifier, MultiTaskRegressor, resolve_device
+from ._estimators import MultiTaskClassifier, MultiTaskRegressor
+from ._training import resolve_device
 from ._weighting import (
     DynamicWeightAveraging,
     EqualWeighting,
