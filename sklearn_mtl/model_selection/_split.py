@@ -1,25 +1,18 @@
-"""Task-aware cross-validation splitters and ``train_test_split``.
+"""Per-task splitters and ``train_test_split``: every task on both sides.
 
-Every splitter reads the task of each sample through the package's task
-convention (``task_ids=``, ``groups=`` as a routing-free alias, the
-``task_column`` of ``X``, or a wide 2-D ``y``) and requests ``task_ids`` for
-``split`` by default, so that with
-``sklearn.set_config(enable_metadata_routing=True)``::
-
-    cross_validate(model, X, y, cv=TaskKFold(), params={"task_ids": task_ids})
-
-sends the labels to the model's ``fit`` and to the splitter alike.
+:class:`TaskKFold`, :class:`TaskShuffleSplit` and :func:`train_test_split`
+split inside each task, so every task is in every training and test set. The
+task labels are read, and ``task_ids`` requested for ``split``, as
+``_task_splitter.py`` describes.
 """
 
 import warnings
-from itertools import combinations
-from math import ceil, comb, floor
+from math import ceil, floor
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.model_selection import train_test_split as _sk_train_test_split
-from sklearn.model_selection._split import BaseCrossValidator
 from sklearn.utils import _safe_indexing, check_random_state, indexable
 from sklearn.utils._param_validation import (
     Interval,
@@ -30,10 +23,14 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
 from .._tasks import resolve_task_labels, task_rows
+from ._task_splitter import (
+    _check_n_splits,
+    _check_stratify,
+    _check_task_column,
+    _TaskSplitter,
+)
 
 __all__ = [
-    "LeaveOneTaskOut",
-    "LeavePTasksOut",
     "TaskKFold",
     "TaskShuffleSplit",
     "train_test_split",
@@ -79,57 +76,6 @@ def _task_seeds(random_state, n_tasks, shuffle=True):
         return [None] * n_tasks
     rng = check_random_state(random_state)
     return rng.randint(np.iinfo(np.int32).max, size=n_tasks).tolist()
-
-
-class _TaskSplitter(BaseCrossValidator):
-    """Reads the task labels; requests ``task_ids`` (and ``groups``) for split."""
-
-    # groups stays requested: scikit-learn passes groups= to every splitter
-    # without routing, and it is the routing-free way to give task labels.
-    __metadata_request__split = {"task_ids": True, "groups": True}
-
-    def _labels(self, X, y, groups, task_ids):
-        return resolve_task_labels(
-            X,
-            y,
-            task_ids,
-            task_column=self.task_column,
-            groups=groups,
-            owner=type(self).__name__,
-        )
-
-    def _iter_test_indices(self, X=None, y=None, groups=None):  # pragma: no cover
-        raise NotImplementedError  # split is overridden
-
-
-def _check_n_splits(n_splits, owner, minimum=2):
-    if not isinstance(n_splits, Integral) or isinstance(n_splits, bool):
-        raise ValueError(
-            f"{owner}: n_splits must be an integer, got {n_splits!r} of type "
-            f"{type(n_splits).__name__}."
-        )
-    if n_splits < minimum:
-        # K-fold needs a train and a test fold; a shuffle split one draw.
-        why = " (one train and one test fold)" if minimum == 2 else ""
-        raise ValueError(
-            f"{owner}: n_splits={n_splits} must be at least {minimum}{why}."
-        )
-
-
-def _check_task_column(task_column, owner):
-    if task_column is not None and (
-        isinstance(task_column, bool) or not isinstance(task_column, (Integral, str))
-    ):
-        raise ValueError(
-            f"{owner}: task_column must be None, an int or a str, got {task_column!r}."
-        )
-
-
-def _check_stratify(stratify, owner):
-    if stratify not in ("auto", True, False):
-        raise ValueError(
-            f"{owner}: stratify must be 'auto', True or False, got {stratify!r}."
-        )
 
 
 class TaskKFold(_TaskSplitter):
@@ -524,200 +470,6 @@ def _draw_per_task(tasks, rows, sizes, rng, target):
         train.append(r[tr])
         test.append(r[te])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
-
-
-def _long_labels_only(labels, owner):
-    if labels is None:
-        raise ValueError(
-            f"{owner} needs one task label per sample (long format: task_ids, "
-            "groups or task_column). With a wide 2-D y every task shares the "
-            "samples of X, so no task can be left out of the training rows."
-        )
-    return labels
-
-
-class LeaveOneTaskOut(_TaskSplitter):
-    """Train on all tasks but one, test on the task left out.
-
-    Answers "does the model help a task it has never seen?": split k tests on
-    every sample of the k-th task (sorted labels) and trains on every other
-    task. Needs the long format (``task_ids``, ``groups`` or ``task_column``);
-    a wide 2-D ``y`` raises, since its tasks share every sample.
-
-    Parameters
-    ----------
-    task_column : int or str, default=None
-        Column of ``X`` holding the task labels.
-
-    See Also
-    --------
-    LeavePTasksOut : Leave several tasks out at once.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_mtl.model_selection import LeaveOneTaskOut
-    >>> task_ids = np.array(["b", "a", "b", "c"])
-    >>> for train, test in LeaveOneTaskOut().split(np.zeros((4, 1)), task_ids=task_ids):
-    ...     print(train, test)
-    [0 2 3] [1]
-    [1 3] [0 2]
-    [0 1 2] [3]
-    """
-
-    def __init__(self, *, task_column=None):
-        _check_task_column(task_column, "LeaveOneTaskOut")
-        self.task_column = task_column
-
-    def get_n_splits(self, X=None, y=None, groups=None, task_ids=None):
-        """Number of splits: the number of tasks.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), default=None
-            Needed only with ``task_column``.
-        y : object
-            Ignored.
-        groups, task_ids : array-like of shape (n_samples,), default=None
-            Task labels.
-
-        Returns
-        -------
-        n_splits : int
-        """
-        if X is None:
-            X = task_ids if task_ids is not None else groups
-        labels = _long_labels_only(
-            self._labels(X, None, groups, task_ids), "LeaveOneTaskOut"
-        )
-        return np.unique(labels).shape[0]
-
-    def split(self, X, y=None, groups=None, task_ids=None):
-        """Generate train/test indices, one task in each test set.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (and the task column when ``task_column`` is set).
-        y : object
-            Ignored.
-        groups, task_ids : array-like of shape (n_samples,), default=None
-            Task labels (``groups`` for callers that route no metadata).
-
-        Yields
-        ------
-        train : ndarray
-            Indices of every other task.
-        test : ndarray
-            Indices of the task left out.
-        """
-        yield from _leave_tasks_out(self, X, y, groups, task_ids, 1)
-
-
-def _leave_tasks_out(splitter, X, y, groups, task_ids, p):
-    owner = type(splitter).__name__
-    labels = _long_labels_only(splitter._labels(X, y, groups, task_ids), owner)
-    tasks, rows = task_rows(labels)
-    if len(tasks) <= p:
-        raise ValueError(
-            f"{owner} needs more than {p} task(s) so that one is left to train "
-            f"on; got {len(tasks)}: {tasks.tolist()}."
-        )
-    n_samples = labels.shape[0]
-    for chosen in combinations(range(len(tasks)), p):
-        test = np.sort(np.concatenate([rows[t] for t in chosen]))
-        mask = np.ones(n_samples, dtype=bool)
-        mask[test] = False
-        yield np.flatnonzero(mask), test
-
-
-class LeavePTasksOut(_TaskSplitter):
-    """Train on all but ``n_tasks`` tasks, test on those left out.
-
-    One split per combination of ``n_tasks`` tasks (sorted labels,
-    lexicographic order), as
-    :class:`~sklearn.model_selection.LeavePGroupsOut` does for groups. Needs
-    the long format, like :class:`LeaveOneTaskOut`.
-
-    Parameters
-    ----------
-    n_tasks : int
-        Number of tasks in each test set, at least 1.
-    task_column : int or str, default=None
-        Column of ``X`` holding the task labels.
-
-    See Also
-    --------
-    LeaveOneTaskOut : The case ``n_tasks=1``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_mtl.model_selection import LeavePTasksOut
-    >>> task_ids = np.array([0, 1, 2, 0])
-    >>> cv = LeavePTasksOut(n_tasks=2)
-    >>> cv.get_n_splits(task_ids=task_ids)
-    3
-    >>> [test.tolist() for _, test in cv.split(np.zeros((4, 1)), task_ids=task_ids)]
-    [[0, 1, 3], [0, 2, 3], [1, 2]]
-    """
-
-    def __init__(self, n_tasks, *, task_column=None):
-        if (
-            not isinstance(n_tasks, Integral)
-            or isinstance(n_tasks, bool)
-            or n_tasks < 1
-        ):
-            raise ValueError(
-                f"LeavePTasksOut: n_tasks must be a positive integer, got {n_tasks!r}."
-            )
-        _check_task_column(task_column, "LeavePTasksOut")
-        self.n_tasks = n_tasks
-        self.task_column = task_column
-
-    def get_n_splits(self, X=None, y=None, groups=None, task_ids=None):
-        """Number of splits: the number of combinations of ``n_tasks`` tasks.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), default=None
-            Needed only with ``task_column``.
-        y : object
-            Ignored.
-        groups, task_ids : array-like of shape (n_samples,), default=None
-            Task labels.
-
-        Returns
-        -------
-        n_splits : int
-        """
-        if X is None:
-            X = task_ids if task_ids is not None else groups
-        labels = _long_labels_only(
-            self._labels(X, None, groups, task_ids), "LeavePTasksOut"
-        )
-        return comb(np.unique(labels).shape[0], self.n_tasks)
-
-    def split(self, X, y=None, groups=None, task_ids=None):
-        """Generate train/test indices, ``n_tasks`` tasks in each test set.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples (and the task column when ``task_column`` is set).
-        y : object
-            Ignored.
-        groups, task_ids : array-like of shape (n_samples,), default=None
-            Task labels (``groups`` for callers that route no metadata).
-
-        Yields
-        ------
-        train : ndarray
-            Indices of the tasks kept.
-        test : ndarray
-            Indices of the tasks left out.
-        """
-        yield from _leave_tasks_out(self, X, y, groups, task_ids, self.n_tasks)
 
 
 @validate_params(
