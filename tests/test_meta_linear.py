@@ -134,6 +134,24 @@ def test_empirical_bayes_recovers_mean_covariance_and_noise():
     assert abs(u @ u_true) > 0.99
 
 
+def test_noise_variance_with_few_samples_per_task():
+    # Four samples and two coefficients per task: the expected residual must
+    # count the posterior uncertainty tr(G_t C_t) and the n_t - 1 degrees of
+    # freedom left by centering, or the noise is badly underestimated.
+    rng = np.random.default_rng(14)
+    T, n, noise = 1500, 4, 0.8
+    X, y, t, truth = related_tasks(rng, T, n, d=2, rank=0, s2=0.3, noise=noise)
+    model = LearnedPriorRegressor(rank=0, tol=1e-10, max_iter=1000).fit(
+        X, y, task_ids=t
+    )
+    # Relative standard errors: sqrt(2 / dof) for the noise; for s2, that of
+    # a variance of T draws each blurred by its posterior (~ noise^2 / n).
+    dof = T * (n - 1)
+    assert abs(model.noise_variance_ / noise**2 - 1) < 4 * np.sqrt(2 / dof)
+    s2_se = np.sqrt(2 / T) * (0.3 + noise**2 / n) / 0.3
+    assert abs(model.prior_variance_ / 0.3 - 1) < 4 * s2_se
+
+
 def test_em_never_decreases_the_marginal_likelihood():
     rng = np.random.default_rng(4)
     X, y, t, _ = related_tasks(rng, 25, 8, rank=2)

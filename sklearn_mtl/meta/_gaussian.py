@@ -136,8 +136,7 @@ def fit_gaussian_prior(stats, rank, max_iter, tol):
     U, s2 = low_rank_covariance(S, rank, cov_floor)
     history = []
     for it in range(1, max_iter + 1):
-        covariance = U @ U.T + s2 * np.eye(d)
-        precision, prior_logdet = _inverse_and_logdet(covariance)
+        precision, prior_logdet = prior_precision(U, s2)
         post = gaussian_posterior(stats, mean, precision, noise)
         history.append(
             log_marginal_likelihood(stats, mean, precision, prior_logdet, noise, post)
@@ -159,9 +158,21 @@ def fit_gaussian_prior(stats, rank, max_iter, tol):
     return mean, U, s2, noise, np.asarray(history), it
 
 
-def _inverse_and_logdet(M):
-    inverse, logdet = _batched_inverse_spd(M[None])
-    return inverse[0], float(logdet[0])
+def prior_precision(U, s2):
+    """Inverse and log-determinant of ``U U^T + s2 I`` for orthogonal columns.
+
+    ``U`` comes from :func:`low_rank_covariance`, so its columns are
+    orthogonal eigenvectors scaled by ``sqrt(lambda - s2)``; the inverse is
+    then exact in that eigenbasis. Inverting the (d, d) matrix directly loses
+    its positive definiteness once ``s2`` nears its floor.
+    """
+    d = U.shape[0]
+    c = np.sum(U**2, axis=0)
+    keep = c > 0
+    V = U[:, keep] / np.sqrt(c[keep])
+    precision = np.eye(d) / s2 + (V * (1 / (s2 + c[keep]) - 1 / s2)) @ V.T
+    logdet = d * np.log(s2) + np.sum(np.log1p(c[keep] / s2))
+    return precision, float(logdet)
 
 
 def posterior_mean_intercept(stats, mean, precision, noise):
@@ -297,6 +308,6 @@ def _block_precision(U, s2, tau2):
     d = U.shape[0]
     precision = np.zeros((d + 1, d + 1))
     if d:
-        precision[:d, :d] = _inverse_and_logdet(U @ U.T + s2 * np.eye(d))[0]
+        precision[:d, :d] = prior_precision(U, s2)[0]
     precision[d, d] = 1.0 / tau2
     return precision

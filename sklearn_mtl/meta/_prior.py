@@ -25,6 +25,7 @@ from ._gaussian import (
     fit_logistic_prior,
     logistic_map,
     posterior_mean_intercept,
+    prior_precision,
     task_stats,
 )
 
@@ -209,7 +210,7 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         self.prior_variance_, self.noise_variance_ = s2, noise
         self.prior_covariance_ = U @ U.T + s2 * np.eye(len(mean))
         self.log_marginal_likelihood_, self.n_iter_ = history, n_iter
-        self._prior_precision = np.linalg.inv(self.prior_covariance_)
+        self._prior_precision = prior_precision(U, s2)[0]
         coef, intercept = self._adapt_stats(stats)
         self._start_meta_state(coef, intercept)
         return self
