@@ -134,6 +134,39 @@ def test_empirical_bayes_recovers_mean_covariance_and_noise():
     assert abs(u @ u_true) > 0.99
 
 
+def test_learned_intercept_prior_recovers_offsets_and_adapts_as_posterior_mean():
+    # Task intercepts are drawn from N(0, 1) by related_tasks.
+    rng = np.random.default_rng(15)
+    T, n = 400, 30
+    X, y, t, truth = related_tasks(rng, T, n, d=3, rank=1, s2=0.05, noise=0.5)
+    model = LearnedPriorRegressor(rank=1, intercept_prior="learned", tol=1e-9)
+    model.fit(X, y, task_ids=t)
+    post = 0.25 / n * 2  # posterior variance of an intercept, roughly
+    assert abs(model.prior_intercept_mean_) < 4 * np.sqrt((1 + post) / T)
+    assert abs(model.prior_intercept_variance_ - 1) < 4 * np.sqrt(2 / T) * (1 + post)
+    np.testing.assert_array_less(
+        np.abs(model.prior_mean_ - truth["mu"]),
+        4 * np.sqrt((np.diag(truth["cov"]) + post) / T),
+    )
+    assert np.all(np.diff(model.log_marginal_likelihood_) >= -1e-6)
+    # Adaptation: the Gaussian posterior mean on rows [x, 1], by hand.
+    Xs, ys, _, _ = related_tasks(rng, 1, 4, d=3, rank=1, s2=0.05, noise=0.5)
+    model.adapt(Xs, ys, task_ids=[T + 1] * 4)
+    precision = np.zeros((4, 4))
+    precision[:3, :3] = np.linalg.inv(model.prior_covariance_)
+    precision[3, 3] = 1 / model.prior_intercept_variance_
+    mean = np.r_[model.prior_mean_, model.prior_intercept_mean_]
+    Xa, noise = np.c_[Xs, np.ones(4)], model.noise_variance_
+    theta = np.linalg.solve(
+        Xa.T @ Xa / noise + precision, Xa.T @ ys / noise + precision @ mean
+    )
+    np.testing.assert_allclose(model.adapted_coef_[0], theta[:3], rtol=1e-7)
+    np.testing.assert_allclose(model.adapted_intercept_[0], theta[3], rtol=1e-7)
+    # Four samples: the intercept is shrunk, not the support mean's.
+    flat = ys.mean() - Xs.mean(axis=0) @ model.adapted_coef_[0]
+    assert abs(model.adapted_intercept_[0] - flat) > 1e-3
+
+
 def test_noise_variance_with_few_samples_per_task():
     # Four samples and two coefficients per task: the expected residual must
     # count the posterior uncertainty tr(G_t C_t) and the n_t - 1 degrees of
@@ -185,6 +218,7 @@ _META_STATE = (
     "model, classifier",
     [
         (LearnedPriorRegressor(rank=2), False),
+        (LearnedPriorRegressor(intercept_prior="learned"), False),
         (CommonMeanRidge(alpha=2.0), False),
         (LearnedPriorClassifier(rank=1, max_iter=10), True),
         (CommonMeanRidgeClassifier(alpha=2.0), True),
@@ -396,6 +430,7 @@ def test_clone_and_pickle_keep_adapted_tasks():
 @parametrize_with_checks(
     [
         LearnedPriorRegressor(),
+        LearnedPriorRegressor(rank=0, intercept_prior="learned"),
         CommonMeanRidge(),
         LearnedPriorClassifier(max_iter=10),
         CommonMeanRidgeClassifier(),

@@ -20,40 +20,55 @@ _VARIANCE_FLOOR = 1e-10
 
 @dataclass
 class TaskStats:
-    """Centered sufficient statistics of the squared loss, one entry per task."""
+    """Sufficient statistics of the squared loss, one entry per task.
+
+    ``centered``: of centered data (a flat prior on each task's intercept);
+    else of rows ``[x, 1]`` uncentered, the intercept being the last
+    coefficient (and ``x_mean``, ``y_mean`` zero).
+    """
 
     n: np.ndarray  # (T,) samples
-    x_mean: np.ndarray  # (T, d)
+    x_mean: np.ndarray  # (T, p)
     y_mean: np.ndarray  # (T,)
-    gram: np.ndarray  # (T, d, d) centered X^T X
-    xy: np.ndarray  # (T, d) centered X^T y
-    yy: np.ndarray  # (T,) centered y^T y
+    gram: np.ndarray  # (T, p, p) X^T X
+    xy: np.ndarray  # (T, p) X^T y
+    yy: np.ndarray  # (T,) y^T y
+    centered: bool = True
+
+    @property
+    def dof(self):
+        """Degrees of freedom of each task's residual (centering takes one)."""
+        return self.n - 1 if self.centered else self.n
 
 
-def task_stats(data, y=None):
-    """Centered statistics of each task of a TaskData (a loop over tasks only)."""
+def task_stats(data, y=None, center=True):
+    """Statistics of each task of a TaskData (a loop over tasks only)."""
     y = data.y if y is None else y
     y = np.asarray(y, dtype=np.float64)
-    d = data.X.shape[1]
+    p = data.X.shape[1] + (0 if center else 1)
     T = data.n_tasks
     stats = TaskStats(
         n=np.zeros(T),
-        x_mean=np.zeros((T, d)),
+        x_mean=np.zeros((T, p)),
         y_mean=np.zeros(T),
-        gram=np.zeros((T, d, d)),
-        xy=np.zeros((T, d)),
+        gram=np.zeros((T, p, p)),
+        xy=np.zeros((T, p)),
         yy=np.zeros(T),
+        centered=center,
     )
     for t, rows in enumerate(data.rows_of_tasks()):
         X = data.features_of(rows)
         yt = y[rows]
         stats.n[t] = rows.size
-        stats.x_mean[t] = X.mean(axis=0)
-        stats.y_mean[t] = yt.mean()
-        Xc, yc = X - stats.x_mean[t], yt - stats.y_mean[t]
-        stats.gram[t] = Xc.T @ Xc
-        stats.xy[t] = Xc.T @ yc
-        stats.yy[t] = yc @ yc
+        if center:
+            stats.x_mean[t] = X.mean(axis=0)
+            stats.y_mean[t] = yt.mean()
+            X, yt = X - stats.x_mean[t], yt - stats.y_mean[t]
+        else:
+            X = np.hstack([X, np.ones((rows.size, 1))])
+        stats.gram[t] = X.T @ X
+        stats.xy[t] = X.T @ yt
+        stats.yy[t] = yt @ yt
     return stats
 
 
@@ -98,8 +113,8 @@ def gaussian_posterior(stats, mean, precision, noise):
 def log_marginal_likelihood(stats, mean, precision, prior_logdet, noise, post):
     """Sum over tasks of ``log p(y_t | X_t)`` with ``w_t`` integrated out.
 
-    The intercept has a flat prior, so each task keeps ``n_t - 1`` degrees of
-    freedom after centering. Uses ``|noise I + X S X^T| = noise^n |S| |A|``
+    With centered statistics the intercept has a flat prior, so each task
+    keeps ``n_t - 1`` degrees of freedom. Uses ``|noise I + X S X^T| = noise^n |S| |A|``
     and Woodbury, all in (d, d).
     """
     m, cov, logdet_A = post
@@ -108,8 +123,7 @@ def log_marginal_likelihood(stats, mean, precision, prior_logdet, noise, post):
     )
     b = (stats.xy - stats.gram @ mean) / noise
     quad = resid / noise - np.einsum("ti,tij,tj->t", b, cov, b)
-    dof = stats.n - 1
-    ll = dof * np.log(2 * np.pi * noise) + prior_logdet + logdet_A + quad
+    ll = stats.dof * np.log(2 * np.pi * noise) + prior_logdet + logdet_A + quad
     return -0.5 * float(ll.sum())
 
 
@@ -119,24 +133,39 @@ def fit_gaussian_prior(stats, rank, max_iter, tol):
     E-step: exact Gaussian posterior of every task (batched Cholesky).
     M-step: ``mu`` = mean of posterior means; the covariance from the
     posterior second moments ``S = mean_t [C_t + (m_t - mu)(m_t - mu)^T]`` by
-    the PPCA update; noise = expected residual sum of squares / sum(n_t - 1).
-    The log marginal likelihood never decreases (exact EM).
+    the PPCA update; noise = expected residual sum of squares / degrees of
+    freedom. With uncentered statistics the last coefficient is the intercept,
+    with its own prior ``N(b0, tau2)`` learned the same way (``tau2`` the last
+    diagonal entry of ``S``). The log marginal likelihood never decreases
+    (exact EM).
+
+    Returns ``mean`` (p,), ``U``, ``s2``, ``tau2`` (None when centered),
+    ``noise``, the log marginal likelihood history and the iterations run.
     """
-    T, d = stats.xy.shape
-    dof = max(float((stats.n - 1).sum()), 1.0)
+    T, p = stats.xy.shape
+    d = p if stats.centered else p - 1
+    dof = max(float(stats.dof.sum()), 1.0)
     scale_y = max(float(stats.yy.sum()) / dof, np.finfo(float).tiny)
     noise_floor = _VARIANCE_FLOOR * scale_y
     # Start: independent ridge fits (penalty 1 relative to the noise).
     noise = scale_y
-    ridge = np.linalg.solve(stats.gram + np.eye(d), stats.xy[..., None])[..., 0]
+    ridge = np.linalg.solve(stats.gram + np.eye(p), stats.xy[..., None])[..., 0]
     mean = ridge.mean(axis=0)
     spread = ridge - mean
-    S = spread.T @ spread / T + np.eye(d) * (max(float(np.mean(ridge**2)), 1e-6) * 1e-2)
-    cov_floor = _VARIANCE_FLOOR * max(float(np.trace(S)) / d, 1e-300)
-    U, s2 = low_rank_covariance(S, rank, cov_floor)
+    S = spread.T @ spread / T + np.eye(p) * (max(float(np.mean(ridge**2)), 1e-6) * 1e-2)
+    cov_floor = _VARIANCE_FLOOR * max(float(np.trace(S)) / p, 1e-300)
+
+    def prior_update(S):
+        U, s2 = low_rank_covariance(S[:d, :d], rank, cov_floor)
+        return U, s2, (None if stats.centered else max(float(S[d, d]), cov_floor))
+
+    U, s2, tau2 = prior_update(S)
     history = []
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (returned below)
         precision, prior_logdet = prior_precision(U, s2)
+        if tau2 is not None:
+            precision = _block_precision(U, s2, tau2)
+            prior_logdet += np.log(tau2)
         post = gaussian_posterior(stats, mean, precision, noise)
         history.append(
             log_marginal_likelihood(stats, mean, precision, prior_logdet, noise, post)
@@ -145,7 +174,7 @@ def fit_gaussian_prior(stats, rank, max_iter, tol):
         mean = m.mean(axis=0)
         spread = m - mean
         S = (cov.sum(axis=0) + spread.T @ spread) / T
-        U, s2 = low_rank_covariance(S, rank, cov_floor)
+        U, s2, tau2 = prior_update(S)
         rss = (
             stats.yy
             - 2 * np.einsum("ti,ti->t", m, stats.xy)
@@ -155,7 +184,7 @@ def fit_gaussian_prior(stats, rank, max_iter, tol):
         noise = max(float(rss.sum()) / dof, noise_floor)
         if it > 1 and abs(history[-1] - history[-2]) <= tol * abs(history[-1]):
             break
-    return mean, U, s2, noise, np.asarray(history), it
+    return mean, U, s2, tau2, noise, np.asarray(history), it
 
 
 def prior_precision(U, s2):
@@ -178,6 +207,8 @@ def prior_precision(U, s2):
 def posterior_mean_intercept(stats, mean, precision, noise):
     """Posterior mean coefficients and the matching centered intercepts."""
     m, _, _ = gaussian_posterior(stats, mean, precision, noise)
+    if not stats.centered:
+        return m[:, :-1], m[:, -1]
     return m, stats.y_mean - np.einsum("ti,ti->t", stats.x_mean, m)
 
 

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
@@ -99,20 +99,23 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
     __doc__ = f"""Linear regression tasks under a learned Gaussian prior.
 
     Each task is ``y = x @ w_t + b_t + noise``, ``noise ~ N(0, sigma2)``, with
-    ``w_t ~ N(mu, U U^T + s2 I)`` (``U`` has ``rank`` columns) and a flat
-    prior on ``b_t`` (handled by centering each task). ``fit`` learns ``mu``,
-    ``U``, ``s2`` and ``sigma2`` by empirical Bayes, maximizing the marginal
-    likelihood of the training tasks with EM: the E-step is each task's exact
-    Gaussian posterior (a ``d x d`` Cholesky per task), the M-step the mean of
-    the posterior means, the probabilistic-PCA update of the covariance from
-    the posterior second moments, and the expected residual variance. Every
+    ``w_t ~ N(mu, U U^T + s2 I)`` (``U`` has ``rank`` columns) and, by
+    default, a flat prior on ``b_t`` (handled by centering each task; with
+    ``intercept_prior="learned"``, ``b_t ~ N(b0, tau2)`` learned too).
+    ``fit`` learns ``mu``, ``U``, ``s2`` and ``sigma2`` by empirical Bayes,
+    maximizing the marginal likelihood of the training tasks with EM: the
+    E-step is each task's exact Gaussian posterior (a ``d x d`` Cholesky per
+    task), the M-step the mean of the posterior means, the probabilistic-PCA
+    update of the covariance from the posterior second moments, and the
+    expected residual variance. Every
     task model (fitted or adapted) is its exact posterior mean::
 
         (X_t^T X_t / sigma2 + Sigma^{{-1}})^{{-1}}
             (X_t^T y_t / sigma2 + Sigma^{{-1}} mu)
 
-    on centered data. With ``rank=0`` this is ridge toward ``mu`` with
-    ``alpha = sigma2 / s2``.
+    on centered data (with a learned intercept prior: on rows ``[x, 1]``,
+    the prior extended by ``N(b0, tau2)``). With ``rank=0`` and the flat
+    intercept this is ridge toward ``mu`` with ``alpha = sigma2 / s2``.
 {_ADAPT_DOC}
 
     Parameters
@@ -124,7 +127,14 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         Maximum EM iterations.
     tol : float, default=1e-6
         EM stops when the log marginal likelihood changes by less than
-        ``tol`` times its magnitude.{_TASK_COLUMN_DOC}
+        ``tol`` times its magnitude.
+    intercept_prior : {{"flat", "learned"}}, default="flat"
+        "flat": each task's intercept is free (every task is centered), so a
+        new task's intercept is its support mean minus the fitted slope
+        term, noisy with few samples. "learned": ``b_t ~ N(b0, tau2)``,
+        independent of ``w_t``, learned by the same EM; a new task's intercept
+        is then shrunk toward ``b0`` (better few-shot when task offsets are
+        small next to the noise).{_TASK_COLUMN_DOC}
 
     Attributes
     ----------
@@ -140,6 +150,8 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         ``s2``.
     prior_covariance_ : ndarray of shape (n_features, n_features)
         ``U U^T + s2 I``.
+    prior_intercept_mean_, prior_intercept_variance_ : float
+        ``b0`` and ``tau2`` (only with ``intercept_prior="learned"``).
     noise_variance_ : float
         ``sigma2``.
     log_marginal_likelihood_ : ndarray of shape (n_iter_,)
@@ -174,13 +186,23 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         "rank": [Interval(Integral, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "intercept_prior": [StrOptions({"flat", "learned"})],
         "task_column": [None, Integral, str],
     }
 
-    def __init__(self, *, rank=1, max_iter=200, tol=1e-6, task_column=None):
+    def __init__(
+        self,
+        *,
+        rank=1,
+        max_iter=200,
+        tol=1e-6,
+        intercept_prior="flat",
+        task_column=None,
+    ):
         self.rank = rank
         self.max_iter = max_iter
         self.tol = tol
+        self.intercept_prior = intercept_prior
         self.task_column = task_column
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -202,26 +224,36 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
             Fitted estimator.
         """
         data = check_fit_data(self, X, y, task_ids)
-        stats = task_stats(data)
-        mean, U, s2, noise, history, n_iter = fit_gaussian_prior(
+        stats = task_stats(data, center=self._centered())
+        mean, U, s2, tau2, noise, history, n_iter = fit_gaussian_prior(
             stats, self.rank, self.max_iter, self.tol
         )
-        self.prior_mean_, self.prior_components_ = mean, U
+        d = U.shape[0]
+        self.prior_mean_, self.prior_components_ = mean[:d], U
         self.prior_variance_, self.noise_variance_ = s2, noise
-        self.prior_covariance_ = U @ U.T + s2 * np.eye(len(mean))
+        self.prior_covariance_ = U @ U.T + s2 * np.eye(d)
         self.log_marginal_likelihood_, self.n_iter_ = history, n_iter
-        self._prior_precision = prior_precision(U, s2)[0]
+        if tau2 is None:
+            self._prior_precision = prior_precision(U, s2)[0]
+        else:
+            self.prior_intercept_mean_ = float(mean[d])
+            self.prior_intercept_variance_ = tau2
+            self._prior_precision = _block_precision(U, s2, tau2)
+        self._prior_full_mean = mean
         coef, intercept = self._adapt_stats(stats)
         self._start_meta_state(coef, intercept)
         return self
 
+    def _centered(self):
+        return self.intercept_prior == "flat"
+
     def _adapt_stats(self, stats):
         return posterior_mean_intercept(
-            stats, self.prior_mean_, self._prior_precision, self.noise_variance_
+            stats, self._prior_full_mean, self._prior_precision, self.noise_variance_
         )
 
     def _adapt_tasks(self, data):
-        return self._adapt_stats(task_stats(data))
+        return self._adapt_stats(task_stats(data, center=self._centered()))
 
 
 class CommonMeanRidge(_LinearRegressorMeta):
