@@ -1,5 +1,9 @@
 """Per-task metrics, their averages, Δ% and task-aware scorers."""
 
+from ._domain_scorers import (
+    make_importance_weighted_scorer,
+    make_prediction_entropy_scorer,
+)
 from ._per_task import (
     delta_percent,
     normalized_mean_squared_error,
@@ -11,6 +15,8 @@ from ._scorer import make_task_scorer
 
 __all__ = [
     "delta_percent",
+    "make_importance_weighted_scorer",
+    "make_prediction_entropy_scorer",
     "make_task_scorer",
     "normalized_mean_squared_error",
     "per_task_nmse",

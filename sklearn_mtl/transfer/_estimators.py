@@ -15,12 +15,14 @@ from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_predict_data, missing_labels
 from ._domains import split_source_target
 from ._instance import fit_tradaboost, fit_two_stage_tradaboost_r2, kmm_weights
+from ._mapping import EntropicOTMapping, LinearOTMapping
 from ._parameter import (
     _check_same_classes,
     _source_coefficients,
     _unwrap,
     fit_parameter_transfer,
 )
+from ._reweight import discriminator_weights, kliep_weights
 from ._selection import (
     _NEEDS_SOURCE_DATA,
     _NEEDS_TARGET_LABELS,
@@ -28,7 +30,29 @@ from ._selection import (
     _MethodSelectionMixin,
     _SourceCache,
 )
+from ._subspace import TCA, SubspaceAlignment
 from ._transformers import CORAL, FeatureAugmentation
+
+_WEIGHTINGS = ("kmm", "kliep", "discriminator")
+
+
+def _source_weights(method, X_source, X_target):
+    """The reweighting ``method``'s source weights (functions looked up at call
+    time, so that tests can count the calls)."""
+    if method == "kmm":
+        return kmm_weights(X_source, X_target)
+    if method == "kliep":
+        return kliep_weights(X_source, X_target)
+    return discriminator_weights(X_source, X_target)
+
+
+# method -> domain transformer (fitted on source and all target rows).
+_TRANSFORMERS = {
+    "linear_ot": LinearOTMapping,
+    "entropic_ot": EntropicOTMapping,
+    "subspace_alignment": SubspaceAlignment,
+    "tca": TCA,
+}
 
 __all__ = ["TransferRegressor", "TransferClassifier"]
 
@@ -153,12 +177,27 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         if method == "coral":
             aligned = cache.get("coral", lambda: _coral_sources(split, cache.X_target))
             return _fit(clone(estimator), np.vstack([aligned, Xt]), y, w)
-        if method == "kmm":
+        if method in _WEIGHTINGS:
             _require_weights(estimator, method)
-            beta = cache.get("kmm", lambda: kmm_weights(split.X_source, cache.X_target))
+            beta = cache.get(
+                method,
+                lambda: _source_weights(method, split.X_source, cache.X_target),
+            )
             return _fit(
                 clone(estimator), X, y, np.concatenate([beta * split.w_source, wt])
             )
+        if method in _TRANSFORMERS:
+            transformer, source = cache.get(
+                method,
+                lambda: _domain_transform(
+                    _TRANSFORMERS[method], split.X_source, cache.X_target
+                ),
+            )
+            # Target rows: task_ids None (as at predict time); none when the
+            # target has no labels.
+            target = transformer.transform(Xt) if len(Xt) else source[:0]
+            X_new = np.vstack([source, target])
+            return _WithTransform(transformer, _fit(clone(estimator), X_new, y, w))
         _require_weights(estimator, method)  # tradaboost
         if self._classifier:
             model, _ = fit_tradaboost(
@@ -322,8 +361,10 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
                 raise ValueError(
                     f"method={method!r} trains on target labels, but the target "
                     f"has {split.n_labelled_target} labelled row(s); it needs at "
-                    "least 2. Without target labels use 'coral', 'kmm', "
-                    "'source_only', 'pooled', 'augment' or 'auto'."
+                    "least 2. Without target labels use a domain adaptation "
+                    "('coral', 'kmm', 'kliep', 'discriminator', 'linear_ot', "
+                    "'entropic_ot', 'subspace_alignment', 'tca'), 'source_only', "
+                    "'pooled', 'augment' or 'auto'."
                 )
             if method not in available:
                 raise ValueError(
@@ -402,6 +443,16 @@ def _coral_sources(split, X_target):
     return coral.transform(split.X_source, task_ids=domains[: len(split.X_source)])
 
 
+def _domain_transform(transformer_class, X_source, X_target):
+    """A domain transformer fitted on the sources and every target row, and the
+    transformed source rows."""
+    X = np.vstack([X_source, X_target])
+    domains = np.repeat(["source", "target"], [len(X_source), len(X_target)])
+    transformer = transformer_class(target="target").fit(X, task_ids=domains)
+    source_domains = domains[: len(X_source)]
+    return transformer, transformer.transform(X_source, task_ids=source_domains)
+
+
 def _parameterized_layers(module):
     """Sub-modules holding parameters directly, in definition order."""
     return [
@@ -434,9 +485,10 @@ _DOC = """
     Unlabelled target rows (``allow_unlabelled=True``): a target row whose
     label is missing — NaN in a float ``y`` (regression, or classification
     with float-coded classes), None or NaN in an object ``y`` — is used for
-    adaptation only: CORAL and KMM estimate the target distribution from
-    every target row, labelled or not, and no supervised loss ever sees an
-    unlabelled row. An integer ``y`` has no marker (-1 is a real class).
+    adaptation only: every domain adaptation (CORAL, KMM, ...) estimates the
+    target distribution from every target row, labelled or not, and no
+    supervised loss ever sees an unlabelled row. An integer ``y`` has no
+    marker (-1 is a real class).
     Zero labelled target rows is the unsupervised case, a few the
     semi-supervised one; a missing label in a source task raises, naming it.
     ``score`` skips rows without a label.
@@ -462,26 +514,39 @@ _DOC = """
     - "augment": feature augmentation (Daumé 2007), then ``estimator``;
     - "coral": CORAL alignment of the sources to the target, then ``estimator``;
     - "kmm": sources reweighted by kernel mean matching, then ``estimator``;
+    - "kliep", "discriminator": sources reweighted by a density ratio
+      (:func:`~sklearn_mtl.transfer.kliep_weights`,
+      :func:`~sklearn_mtl.transfer.discriminator_weights`), then
+      ``estimator``;
+    - "linear_ot", "entropic_ot": sources moved onto the target by optimal
+      transport (:class:`~sklearn_mtl.transfer.LinearOTMapping`,
+      :class:`~sklearn_mtl.transfer.EntropicOTMapping`, which needs POT),
+      then ``estimator``;
+    - "subspace_alignment", "tca": sources and target projected to a shared
+      subspace (:class:`~sklearn_mtl.transfer.SubspaceAlignment`,
+      :class:`~sklearn_mtl.transfer.TCA`), ``estimator`` trained and
+      predicting there;
     - "tradaboost": {boosting};
     - "auto" (default): each of ``candidates`` scored by ``cv_folds``-fold
       cross-validation on the target rows (sources always in training;
       {metric}), the best refitted. The default candidates are the cheap
       methods — target_only, source_only, pooled, parameter, augment, coral
       (those the given source allows), about one fit of ``estimator`` per
-      fold each; list "kmm", "tradaboost", "finetune" or "warm_start" in
-      ``candidates`` to compare them too. What does not depend on the target
-      labels is computed once per ``fit`` and shared by the folds and the
-      final refit: the source model, the KMM weights and the CORAL alignment
-      (the last two from the source rows and the features of all target
-      rows). The folds are :class:`~sklearn_mtl.model_selection.TaskKFold`
-      on the labelled target rows (shuffled with a fixed seed, stratified by
-      class for classifiers when every class has 2 labelled rows). With
-      fewer than 2 labelled target rows there is nothing to cross-validate:
-      "auto" takes the first of coral, kmm, source_only, pooled, augment
-      among the candidates (a label-free rule; ``cv_results_`` then holds NaN
-      scores). ``method_``, ``cv_results_`` and ``selection_`` tell what was
-      chosen and why, so a source that does not help shows as "target_only"
-      winning.
+      fold each; list "kmm", "kliep", "discriminator", "linear_ot",
+      "entropic_ot", "subspace_alignment", "tca", "tradaboost", "finetune" or
+      "warm_start" in ``candidates`` to compare them too. What does not depend
+      on the target labels is computed once per ``fit`` and shared by the
+      folds and the final refit: the source model and every adaptation's
+      weights or fitted transformer (from the source rows and the features of
+      all target rows). The folds are
+      :class:`~sklearn_mtl.model_selection.TaskKFold` on the labelled target
+      rows (shuffled with a fixed seed, stratified by class for classifiers
+      when every class has 2 labelled rows). With fewer than 2 labelled target
+      rows there is nothing to cross-validate: "auto" takes the first of
+      coral, kmm, source_only, pooled, augment among the candidates (a
+      label-free rule; ``cv_results_`` then holds NaN scores). ``method_``,
+      ``cv_results_`` and ``selection_`` tell what was chosen and why, so a
+      source that does not help shows as "target_only" winning.
 
     Parameters
     ----------

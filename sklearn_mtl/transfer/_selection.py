@@ -23,8 +23,27 @@ METHODS = (
     "coral",
     "kmm",
     "tradaboost",
+    "kliep",
+    "discriminator",
+    "linear_ot",
+    "entropic_ot",
+    "subspace_alignment",
+    "tca",
 )
-_NEEDS_SOURCE_DATA = {"pooled", "augment", "coral", "kmm", "tradaboost"}
+# Domain adaptations that read the source rows and every target row's
+# features: reweightings (kmm, kliep, discriminator), mappings (coral,
+# linear_ot, entropic_ot) and subspaces (subspace_alignment, tca).
+_ADAPTATIONS = {
+    "coral",
+    "kmm",
+    "kliep",
+    "discriminator",
+    "linear_ot",
+    "entropic_ot",
+    "subspace_alignment",
+    "tca",
+}
+_NEEDS_SOURCE_DATA = {"pooled", "augment", "tradaboost", *_ADAPTATIONS}
 # Methods with a supervised loss on the target rows: they need at least 2
 # labelled target rows (TrAdaBoost measures its errors on them).
 _NEEDS_TARGET_LABELS = {
@@ -41,7 +60,9 @@ _LABEL_FREE_ORDER = ("coral", "kmm", "source_only", "pooled", "augment")
 # The cheap methods: one fit of the estimator each (plus, for "parameter", a
 # small L-BFGS on the target rows). "kmm" (a QP over all source pairs),
 # "tradaboost" (n_estimators fits, two-stage CV for regression), "finetune" and
-# "warm_start" run only when listed in ``candidates``.
+# "warm_start" run only when listed in ``candidates``, as do the other
+# adaptations (kliep, discriminator, linear_ot, entropic_ot, subspace_alignment,
+# tca: each a density-ratio fit, a transport problem or an eigenproblem).
 _DEFAULT_CANDIDATES = (
     "target_only",
     "source_only",

@@ -1,0 +1,257 @@
+"""Label-free domain-adaptation scorers: model selection without target labels.
+
+Scorers for ``scoring=`` in ``cross_validate`` / ``GridSearchCV`` of a
+domain-adaptation model: the held-out ``X`` / ``y`` carry source and target
+rows, ``task_ids`` (routed metadata, requested by default) says which rows are
+the target (``task_ids == target``); target rows' labels are never read.
+"""
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.metrics._scorer import _BaseScorer
+from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils.metadata_routing import _raise_for_params
+from sklearn.utils.validation import check_array
+
+from .._tasks import _as_labels, missing_labels
+
+__all__ = ["make_importance_weighted_scorer", "make_prediction_entropy_scorer"]
+
+
+def _target_rows(X, task_ids, target, owner):
+    """Boolean mask of the target rows, with errors naming what is missing."""
+    if task_ids is None:
+        raise ValueError(
+            f"{owner} needs task_ids to tell the target rows (task == {target!r}) "
+            "from the source rows; pass task_ids (routed metadata or directly)."
+        )
+    n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+    labels = _as_labels(task_ids, n_samples)
+    is_target = np.asarray(labels == target, dtype=bool)
+    if not is_target.any():
+        raise ValueError(
+            f"{owner}: target={target!r} is not among the task labels "
+            f"{np.unique(labels).tolist()} of the rows to score."
+        )
+    return is_target
+
+
+class _DomainScorer(_BaseScorer):
+    """Shared plumbing: ``task_ids`` requested by default, rows split by domain."""
+
+    _owner = "The domain scorer"
+
+    def __init__(self, target, sign, kwargs):
+        super().__init__(None, sign, kwargs, "predict")
+        self._target = target
+
+    def __call__(self, estimator, X, y_true, *, task_ids=None, **kwargs):
+        """Score ``estimator`` without the target rows' labels.
+
+        Parameters
+        ----------
+        estimator : object
+            Fitted estimator (it serves the target task).
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows.
+        y_true : array-like of shape (n_samples,)
+            Labels of the source rows; target rows' entries are ignored (NaN
+            allowed).
+        task_ids : array-like of shape (n_samples,)
+            Task of each row; rows equal to the scorer's ``target`` are the
+            target.
+        **kwargs : dict
+            Other metadata requested through ``set_score_request`` (ignored).
+
+        Returns
+        -------
+        score : float
+            Greater is better.
+        """
+        _raise_for_params(kwargs, self, None)
+        return self._score(None, estimator, X, y_true, task_ids=task_ids, **kwargs)
+
+    def _get_metadata_request(self):
+        requests = super()._get_metadata_request()
+        if not hasattr(self, "_metadata_request"):
+            requests.score.add_request(param="task_ids", alias=True)
+        return requests
+
+    def set_score_request(self, **kwargs):
+        """Set the metadata requested by the scorer (``task_ids`` stays requested).
+
+        Parameters
+        ----------
+        **kwargs : dict
+            ``param_name=alias`` with alias in ``{True, False, None, str}``.
+
+        Returns
+        -------
+        self : object
+            The scorer.
+        """
+        super().set_score_request(**kwargs)
+        if "task_ids" not in kwargs:
+            self._metadata_request.score.add_request(param="task_ids", alias=True)
+        return self
+
+
+class _ImportanceWeightedScorer(_DomainScorer):
+    _owner = "The importance-weighted scorer"
+
+    def __init__(self, target, weighting, score_func, greater_is_better):
+        super().__init__(target, 1 if greater_is_better else -1, {})
+        self._weighting = weighting
+        self._metric = score_func
+
+    def __repr__(self):
+        return (
+            f"make_importance_weighted_scorer(target={self._target!r}, "
+            f"weighting={self._weighting!r})"
+        )
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        from ..transfer import discriminator_weights, kliep_weights
+
+        X = check_array(X, input_name="X")
+        is_target = _target_rows(X, kwargs.get("task_ids"), self._target, self._owner)
+        if is_target.all():
+            raise ValueError(
+                f"{self._owner} weighs the validation loss of source rows, but "
+                "every row to score is a target row."
+            )
+        y_source = np.asarray(y_true)[~is_target]
+        if missing_labels(y_source).any():
+            raise ValueError(
+                f"{self._owner}: a source row to score has no label (NaN or None)."
+            )
+        if y_source.dtype.kind == "O":
+            y_source = np.asarray(y_source.tolist())
+        X_source, X_target = X[~is_target], X[is_target]
+        weigh = kliep_weights if self._weighting == "kliep" else discriminator_weights
+        weights = weigh(X_source, X_target)
+        y_pred = estimator.predict(X_source)
+        metric = self._metric
+        if metric is None:
+            if is_classifier(estimator):
+                return float(accuracy_score(y_source, y_pred, sample_weight=weights))
+            return -float(mean_squared_error(y_source, y_pred, sample_weight=weights))
+        return self._sign * float(metric(y_source, y_pred, sample_weight=weights))
+
+
+class _PredictionEntropyScorer(_DomainScorer):
+    _owner = "The prediction-entropy scorer"
+
+    def __init__(self, target):
+        super().__init__(target, -1, {})
+
+    def __repr__(self):
+        return f"make_prediction_entropy_scorer(target={self._target!r})"
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        X = check_array(X, input_name="X")
+        is_target = _target_rows(X, kwargs.get("task_ids"), self._target, self._owner)
+        if not hasattr(estimator, "predict_proba"):
+            raise AttributeError(
+                f"{self._owner} needs predict_proba; {type(estimator).__name__} "
+                "has none."
+            )
+        proba = np.asarray(estimator.predict_proba(X[is_target]), dtype=float)
+        # 0 log 0 = 0: a certain prediction has entropy 0, never NaN.
+        logs = np.log(np.where(proba > 0, proba, 1.0))
+        entropy = -(proba * logs).sum(axis=1)
+        return -float(entropy.mean())
+
+
+@validate_params(
+    {
+        "target": "no_validation",
+        "weighting": [StrOptions({"discriminator", "kliep"})],
+        "score_func": [None, callable],
+        "greater_is_better": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_importance_weighted_scorer(
+    target, *, weighting="discriminator", score_func=None, greater_is_better=True
+):
+    """Importance-weighted validation (Sugiyama et al., 2007) without target labels.
+
+    The held-out *source* rows are scored, each weighted by the density ratio
+    ``p_target(x) / p_source(x)`` estimated between them and the held-out
+    target rows' features (:func:`~sklearn_mtl.transfer.discriminator_weights`
+    or :func:`~sklearn_mtl.transfer.kliep_weights`): an estimate of the
+    target's score under covariate shift. The model predicts the source rows
+    as target rows (``predict(X_source)``, no task labels).
+
+    Parameters
+    ----------
+    target : object
+        Task label of the target rows in ``task_ids``.
+    weighting : {"discriminator", "kliep"}, default="discriminator"
+        Density-ratio estimator.
+    score_func : callable, default=None
+        ``score_func(y_true, y_pred, sample_weight=...)``. None: weighted
+        accuracy for classifiers, minus the weighted mean squared error for
+        regressors.
+    greater_is_better : bool, default=True
+        Whether ``score_func`` is a score (True) or a loss (False: negated).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, task_ids=...)``; greater is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mtl.metrics import make_importance_weighted_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(size=(40, 2)), 1 + rng.normal(size=(40, 2))])
+    >>> y = np.r_[(X[:40, 0] > 0).astype(float), np.full(40, np.nan)]
+    >>> domains = np.repeat(["source", "target"], 40)
+    >>> model = LogisticRegression().fit(X[:40], y[:40])
+    >>> scorer = make_importance_weighted_scorer(target="target")
+    >>> 0 <= scorer(model, X, y, task_ids=domains) <= 1
+    True
+    """
+    return _ImportanceWeightedScorer(target, weighting, score_func, greater_is_better)
+
+
+@validate_params({"target": "no_validation"}, prefer_skip_nested_validation=True)
+def make_prediction_entropy_scorer(target):
+    """Prediction entropy on the target rows (lower entropy, better score).
+
+    The mean Shannon entropy (natural log) of ``predict_proba`` over the
+    target rows, negated so that greater is better (Morerio et al., 2018):
+    confident target predictions suggest an adaptation that separates the
+    target's classes. No label is read.
+
+    Parameters
+    ----------
+    target : object
+        Task label of the target rows in ``task_ids``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, task_ids=...)``, equal to minus the mean
+        entropy (at most 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mtl.metrics import make_prediction_entropy_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> y = np.r_[(X[:40, 0] > 0).astype(float), np.full(20, np.nan)]
+    >>> domains = np.repeat(["source", "target"], [40, 20])
+    >>> model = LogisticRegression().fit(X[:40], y[:40])
+    >>> scorer = make_prediction_entropy_scorer(target="target")
+    >>> -np.log(2) <= scorer(model, X, y, task_ids=domains) <= 0
+    True
+    """
+    return _PredictionEntropyScorer(target)
