@@ -175,6 +175,21 @@ def run(data_home=None):
         [name, *[mean_std([r[0][(name, k)] for r in results], 3) for k in SHOTS]]
         for name in MODELS
     ]
+    for name in MODELS[2:]:
+        # Paired over repeats: both models see the same held-out schools and
+        # the same support students.
+        rows.append(
+            [
+                f"{name} − pooled ridge (paired)",
+                *[
+                    mean_std(
+                        [r[0][(name, k)] - r[0][("pooled ridge", k)] for r in results],
+                        3,
+                    )
+                    for k in SHOTS
+                ],
+            ]
+        )
     print_table(
         f"{title}: explained variance on new tasks (30 % of tasks held out, "
         f"{N_REPEATS} repeats, mean ± std)",
