@@ -79,11 +79,11 @@ class SubspaceAlignment(_DomainTransformer):
     Attributes
     ----------
     n_components_ : int
-        The dimension used.
+        The dimension used, ``k`` below.
     source_components_, target_components_ : ndarray of shape \
-            (n_features, n_components_)
+            (n_features, k)
         ``P_s`` and ``P_t``.
-    alignment_ : ndarray of shape (n_components_, n_components_)
+    alignment_ : ndarray of shape (k, k)
         ``P_s^T P_t``.
     source_mean_, target_mean_ : ndarray of shape (n_features,)
     tasks_ : ndarray
@@ -152,7 +152,8 @@ class SubspaceAlignment(_DomainTransformer):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, k)
+            ``k = n_components_``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
@@ -199,10 +200,10 @@ class TCA(_DomainTransformer):
     Attributes
     ----------
     n_components_ : int
-        The dimension used.
-    components_ : ndarray of shape (n_fit_rows, n_components_)
+        The dimension used, ``k`` below.
+    components_ : ndarray of shape (n_fit_rows, k)
         ``W``, with ``W^T (K L K + mu I) W = I``.
-    eigenvalues_ : ndarray of shape (n_components_,)
+    eigenvalues_ : ndarray of shape (k,)
         The ``lambda`` of each component, decreasing.
     X_fit_ : ndarray of shape (n_fit_rows, n_features)
         The fitted rows, sources then target.
@@ -312,7 +313,8 @@ class TCA(_DomainTransformer):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, k)
+            ``k = n_components_``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
