@@ -175,8 +175,8 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
     >>> tasks = np.repeat(np.arange(40), 30)
     >>> y = np.einsum("ij,ij->i", X, W[tasks])
     >>> model = LearnedPriorRegressor(rank=0).fit(X, y, task_ids=tasks)
-    >>> model.prior_mean_.round(1)
-    array([1., 1., 1.])
+    >>> bool(np.abs(model.prior_mean_ - 1.0).max() < 0.2)  # the tasks' mean
+    True
     >>> model = model.adapt(X[:5], y[:5] + 1, task_ids=[99] * 5)
     >>> model.predict(X[:2], task_ids=[99, 99]).shape
     (2,)
