@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
@@ -224,6 +225,7 @@ _META_STATE = (
         (CommonMeanRidgeClassifier(alpha=2.0), True),
     ],
 )
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_adapt_leaves_meta_learned_state_unchanged(model, classifier):
     rng = np.random.default_rng(5)
     X, y, t, _ = related_tasks(rng, 15, 20)
@@ -414,6 +416,21 @@ def test_adapt_errors_name_the_fault():
         clf.adapt(X[:3], [0, 1, 2], task_ids=[9, 9, 9])
 
 
+def test_unfinished_em_warns_and_wide_format_fit_serves_adapted_tasks():
+    rng = np.random.default_rng(16)
+    X, y, t, _ = related_tasks(rng, 6, 10)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        LearnedPriorRegressor(max_iter=2).fit(X, y, task_ids=t)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        LearnedPriorClassifier(max_iter=1).fit(X, y > 0, task_ids=t)
+    # Wide format: three tasks sharing X; an adapted task joins the columns.
+    Y = np.c_[X @ [1, 2, 0, 0, 1], X @ [1, 1.5, 0, 0, 1], X @ [0.5, 2, 0, 0, 1]]
+    model = LearnedPriorRegressor(rank=0).fit(X, Y)
+    model.adapt(X[:6], X[:6] @ [1, 2, 0, 0, 1.5], task_ids=[7] * 6)
+    np.testing.assert_array_equal(model.tasks_, [0, 1, 2, 7])
+    assert model.predict(X[:4]).shape == (4, 4)
+
+
 def test_clone_and_pickle_keep_adapted_tasks():
     rng = np.random.default_rng(13)
     X, y, t, _ = related_tasks(rng, 8, 10)
@@ -427,6 +444,8 @@ def test_clone_and_pickle_keep_adapted_tasks():
     assert not hasattr(clone(model), "tasks_")
 
 
+# Short EM runs keep the checks fast; their ConvergenceWarning is expected.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
     [
         LearnedPriorRegressor(),

@@ -7,10 +7,12 @@ exact posterior mean (regression) or the MAP (logistic). ``CommonMeanRidge``
 prior of fixed strength around a learned common model (bias regularization).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -65,6 +67,17 @@ _META_ATTRS_DOC = """
         Number of columns of ``X`` in fit, task column included.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X`` in fit, when it had string column names."""
+
+
+def _warn_if_em_unfinished(estimator, n_iter):
+    if n_iter >= estimator.max_iter and estimator.tol > 0:
+        warnings.warn(
+            f"{type(estimator).__name__}: EM stopped at max_iter="
+            f"{estimator.max_iter} before reaching tol={estimator.tol}; increase "
+            "max_iter (the prior may still be moving).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 class _LinearRegressorMeta(MetaLearnerMixin, MultiTaskRegressorMixin, BaseEstimator):
@@ -228,6 +241,7 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         mean, U, s2, tau2, noise, history, n_iter = fit_gaussian_prior(
             stats, self.rank, self.max_iter, self.tol
         )
+        _warn_if_em_unfinished(self, n_iter)
         d = U.shape[0]
         self.prior_mean_, self.prior_components_ = mean[:d], U
         self.prior_variance_, self.noise_variance_ = s2, noise
@@ -550,6 +564,7 @@ class LearnedPriorClassifier(_LogisticMeta):
         mean, U, s2, tau2, n_iter = fit_logistic_prior(
             rows, self.rank, self.max_iter, self.tol
         )
+        _warn_if_em_unfinished(self, n_iter)
         return mean, _block_precision(U, s2, tau2), (U, s2, tau2, n_iter)
 
     def _store_prior(self, priors):
