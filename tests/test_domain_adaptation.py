@@ -350,3 +350,22 @@ def test_entropy_scorer_in_grid_search_with_unlabelled_target():
             cv=[(np.r_[0:100, 120:180], np.r_[100:120, 180:200])],
         ).fit(X, y, task_ids=domains)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+@pytest.mark.parametrize("method", ["linear_ot", "subspace_alignment"])
+def test_importance_weighted_scorer_predicts_sources_through_the_source_map(method):
+    X_source, y_source, X_target, _ = _translated_problem()
+    X, domains = _stack(X_source, X_target)
+    y = np.r_[y_source, np.full(80, np.nan)]
+    model = TransferClassifier(method=method, target="t", allow_unlabelled=True)
+    model.fit(X, y, task_ids=domains)
+    transformer, classifier = model.estimator_.transformer, model.estimator_.model
+    mapped = transformer.transform(X_source, task_ids=np.repeat("source", 120))
+    correct = classifier.predict(mapped) == y_source
+    w = discriminator_weights(X_source, X_target)
+    hand = np.sum(w * correct) / np.sum(w)
+    scorer = make_importance_weighted_scorer(target="t")
+    assert scorer(model, X, y, task_ids=domains) == pytest.approx(hand)
+    # The mapped model scores its own (mapped) sources well; predicting the raw
+    # source rows as target rows would not.
+    assert hand > 0.9

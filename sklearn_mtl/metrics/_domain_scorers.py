@@ -131,7 +131,11 @@ class _ImportanceWeightedScorer(_DomainScorer):
         X_source, X_target = X[~is_target], X[is_target]
         weigh = kliep_weights if self._weighting == "kliep" else discriminator_weights
         weights = weigh(X_source, X_target)
-        y_pred = estimator.predict(X_source)
+        # A TransferClassifier / TransferRegressor whose method transforms
+        # source and target rows differently predicts the source rows through
+        # the source side (as skada routes sample_domain); others predict.
+        predict = getattr(estimator, "_predict_source_rows", estimator.predict)
+        y_pred = predict(X_source)
         metric = self._metric
         if metric is None:
             if is_classifier(estimator):
@@ -182,8 +186,14 @@ def make_importance_weighted_scorer(
     ``p_target(x) / p_source(x)`` estimated between them and the held-out
     target rows' features (:func:`~sklearn_mtl.transfer.discriminator_weights`
     or :func:`~sklearn_mtl.transfer.kliep_weights`): an estimate of the
-    target's score under covariate shift. The model predicts the source rows
-    as target rows (``predict(X_source)``, no task labels).
+    target's score under covariate shift. The weights are estimated on the
+    raw features. A :class:`~sklearn_mtl.transfer.TransferClassifier` or
+    :class:`~sklearn_mtl.transfer.TransferRegressor` whose method transforms
+    source rows differently from target rows (augment, linear_ot,
+    entropic_ot, subspace_alignment, tca) predicts the source rows through
+    its source transformation; any other model predicts them as given
+    (``predict(X_source)``). "coral" is among the latter: its source rows are
+    scored unaligned.
 
     Parameters
     ----------

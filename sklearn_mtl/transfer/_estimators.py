@@ -70,6 +70,13 @@ class _WithTransform:
     def predict_proba(self, X):
         return self.model.predict_proba(self.transformer.transform(X))
 
+    def predict_source(self, X):
+        """Predict rows *of the source domain*: transformed as source rows."""
+        transformer = self.transformer
+        source = transformer.tasks_[transformer.tasks_ != transformer.target_][0]
+        task_ids = np.full(X.shape[0], source, dtype=transformer.tasks_.dtype)
+        return self.model.predict(transformer.transform(X, task_ids=task_ids))
+
 
 class _TransferModel(_MethodSelectionMixin, BaseEstimator):
     _parameter_constraints = {
@@ -380,6 +387,20 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         if self._classifier:
             self.classes_ = np.asarray(self.estimator_.classes_)
         return self
+
+    def _predict_source_rows(self, X):
+        """Predict held-out *source* rows as the fitted model sees sources.
+
+        For the methods that transform source and target rows differently
+        (augment, linear_ot, entropic_ot, subspace_alignment, tca) the rows
+        go through the source side of the transformer; otherwise this is
+        ``predict``. The importance-weighted scorer of
+        :mod:`sklearn_mtl.metrics` uses it to score source validation rows.
+        """
+        X = self._target_X(X)
+        if hasattr(self.estimator_, "predict_source"):
+            return np.asarray(self.estimator_.predict_source(X))
+        return np.asarray(self.estimator_.predict(X))
 
     def _target_X(self, X):
         check_is_fitted(self, "estimator_")
