@@ -30,14 +30,23 @@ from sklearn_mtl.meta import (
 
 
 def related_tasks(
-    rng, n_tasks, n_per_task, d=5, rank=1, s2=0.05, noise=0.5, first_task=0
+    rng,
+    n_tasks,
+    n_per_task,
+    d=5,
+    rank=1,
+    s2=0.05,
+    noise=0.5,
+    first_task=0,
+    intercept_sd=1.0,
 ):
-    """Tasks whose coefficients are drawn from N(mu, U U^T + s2 I)."""
+    """Tasks whose coefficients are drawn from N(mu, U U^T + s2 I), their
+    intercepts from N(0, intercept_sd^2)."""
     mu = np.linspace(-1.5, 2.0, d)
     U = np.linspace(1.0, -0.5, d * rank).reshape(d, rank) if rank else np.zeros((d, 0))
     W = mu + rng.standard_normal((n_tasks, rank)) @ U.T
     W += np.sqrt(s2) * rng.standard_normal((n_tasks, d))
-    b = rng.standard_normal(n_tasks)
+    b = intercept_sd * rng.standard_normal(n_tasks)
     X = rng.standard_normal((n_tasks * n_per_task, d)) + 0.3
     t = np.repeat(np.arange(n_tasks), n_per_task)
     y = np.einsum("ij,ij->i", X, W[t]) + b[t] + noise * rng.standard_normal(len(t))
@@ -136,15 +145,18 @@ def test_empirical_bayes_recovers_mean_covariance_and_noise():
 
 
 def test_learned_intercept_prior_recovers_offsets_and_adapts_as_posterior_mean():
-    # Task intercepts are drawn from N(0, 1) by related_tasks.
+    # Task intercepts drawn from N(0, 2^2), a variance unlike the slopes'.
     rng = np.random.default_rng(15)
     T, n = 400, 30
-    X, y, t, truth = related_tasks(rng, T, n, d=3, rank=1, s2=0.05, noise=0.5)
+    X, y, t, truth = related_tasks(
+        rng, T, n, d=3, rank=1, s2=0.05, noise=0.5, intercept_sd=2.0
+    )
     model = LearnedPriorRegressor(rank=1, intercept_prior="learned", tol=1e-9)
     model.fit(X, y, task_ids=t)
     post = 0.25 / n * 2  # posterior variance of an intercept, roughly
-    assert abs(model.prior_intercept_mean_) < 4 * np.sqrt((1 + post) / T)
-    assert abs(model.prior_intercept_variance_ - 1) < 4 * np.sqrt(2 / T) * (1 + post)
+    assert abs(model.prior_intercept_mean_) < 4 * np.sqrt((4 + post) / T)
+    tau2_se = np.sqrt(2 / T) * (4 + post)
+    assert abs(model.prior_intercept_variance_ - 4) < 4 * tau2_se
     np.testing.assert_array_less(
         np.abs(model.prior_mean_ - truth["mu"]),
         4 * np.sqrt((np.diag(truth["cov"]) + post) / T),
@@ -168,16 +180,18 @@ def test_learned_intercept_prior_recovers_offsets_and_adapts_as_posterior_mean()
     assert abs(model.adapted_intercept_[0] - flat) > 1e-3
 
 
-def test_noise_variance_with_few_samples_per_task():
+@pytest.mark.parametrize("intercept_prior", ["flat", "learned"])
+def test_noise_variance_with_few_samples_per_task(intercept_prior):
     # Four samples and two coefficients per task: the expected residual must
-    # count the posterior uncertainty tr(G_t C_t) and the n_t - 1 degrees of
-    # freedom left by centering, or the noise is badly underestimated.
+    # count the posterior uncertainty tr(G_t C_t) and the degrees of freedom
+    # (n_t - 1 after centering, n_t with a learned intercept prior), or the
+    # noise is badly misestimated.
     rng = np.random.default_rng(14)
     T, n, noise = 1500, 4, 0.8
     X, y, t, truth = related_tasks(rng, T, n, d=2, rank=0, s2=0.3, noise=noise)
-    model = LearnedPriorRegressor(rank=0, tol=1e-10, max_iter=1000).fit(
-        X, y, task_ids=t
-    )
+    model = LearnedPriorRegressor(
+        rank=0, tol=1e-10, max_iter=1000, intercept_prior=intercept_prior
+    ).fit(X, y, task_ids=t)
     # Relative standard errors: sqrt(2 / dof) for the noise; for s2, that of
     # a variance of T draws each blurred by its posterior (~ noise^2 / n).
     dof = T * (n - 1)
