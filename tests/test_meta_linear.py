@@ -303,6 +303,7 @@ def test_learned_prior_beats_target_only_ridge_at_five_shots():
 # --- classification: optimality conditions of the MAP ----------------------------
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_logistic_adaptation_is_the_map_under_the_learned_prior():
     rng = np.random.default_rng(7)
     X, y, t, _ = related_tasks(rng, 40, 25, rank=1)
@@ -343,6 +344,7 @@ def test_common_mean_classifier_optimality_conditions():
         np.testing.assert_allclose(g + alpha * (thetas[task] - m), 0, atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_multiclass_one_vs_rest_shapes_and_probabilities():
     rng = np.random.default_rng(9)
     X, y, t, _ = related_tasks(rng, 10, 30)

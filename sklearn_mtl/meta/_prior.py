@@ -136,8 +136,10 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
     rank : int, default=1
         Number of principal directions of task variation ``U``; 0 gives an
         isotropic covariance ``s2 I``. Clipped to ``n_features - 1``.
-    max_iter : int, default=200
-        Maximum EM iterations.
+    max_iter : int, default=1000
+        Maximum EM iterations (each costs one batched ``d x d`` Cholesky per
+        task). EM slows down when a variance heads to zero, e.g. a ``rank``
+        above the tasks' true one.
     tol : float, default=1e-6
         EM stops when the log marginal likelihood changes by less than
         ``tol`` times its magnitude.
@@ -207,7 +209,7 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         self,
         *,
         rank=1,
-        max_iter=200,
+        max_iter=1000,
         tol=1e-6,
         intercept_prior="flat",
         task_column=None,
