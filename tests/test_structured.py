@@ -88,9 +88,13 @@ def _trace_kkt(grad, W, alpha):
     return deviation, np.linalg.norm(M, 2)
 
 
+# Outside the estimator checks, every fit here must reach its tolerance.
+_converges = pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+
 # -- scikit-learn equivalences -------------------------------------------------
 
 
+@_converges
 @pytest.mark.parametrize("solver", ["bcd", "apg"])
 def test_single_task_equals_lasso(solver):
     # Catches: L2,1 groups taken over the wrong axis (features across tasks
@@ -112,6 +116,7 @@ def test_single_task_equals_lasso(solver):
     np.testing.assert_allclose(ours.intercept_[0], lasso.intercept_, atol=1e-8)
 
 
+@_converges
 @pytest.mark.parametrize("solver", ["bcd", "apg"])
 def test_shared_design_equals_multitask_lasso(solver):
     # Catches: a group soft-threshold by alpha instead of step * alpha, the
@@ -135,6 +140,7 @@ def test_shared_design_equals_multitask_lasso(solver):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-8)
 
 
+@_converges
 @pytest.mark.parametrize("solver", ["bcd", "apg"])
 def test_l1_penalty_equals_lasso_per_task(solver):
     # Catches: an L1 prox or coordinate step that shrinks by the wrong amount.
@@ -150,6 +156,7 @@ def test_l1_penalty_equals_lasso_per_task(solver):
         tol=1e-11,
         max_iter=20000,
     )
+    assert result.converged
     for t in range(4):
         rows = task_ids == t
         ref = Lasso(alpha=0.05, tol=1e-14, max_iter=100000).fit(X[rows], y[rows])
@@ -159,6 +166,7 @@ def test_l1_penalty_equals_lasso_per_task(solver):
 # -- alpha_max -------------------------------------------------------------------
 
 
+@_converges
 @pytest.mark.parametrize(
     "Estimator, classify",
     [
@@ -205,6 +213,7 @@ def test_alpha_max_is_the_smallest_zero_solution(Estimator, classify):
 # -- optimality at the returned solution, by hand ---------------------------------
 
 
+@_converges
 @pytest.mark.parametrize("solver", ["bcd", "apg"])
 @pytest.mark.parametrize("normalization", ["sum", "mean"])
 def test_joint_feature_regressor_kkt(solver, normalization):
@@ -232,6 +241,7 @@ def test_joint_feature_regressor_kkt(solver, normalization):
     assert _l21_kkt(grad, W, model.alpha) <= 1e-8 * alpha_max
 
 
+@_converges
 @pytest.mark.parametrize("classify", [False, True])
 def test_low_rank_kkt(classify):
     # Catches: singular values thresholded by alpha instead of step * alpha,
@@ -256,6 +266,7 @@ def test_low_rank_kkt(classify):
     assert spectral <= 1 + 1e-6
 
 
+@_converges
 def test_joint_feature_classifier_kkt():
     # Catches: the logistic gradient without c_t or sample weights, the
     # intercept column thresholded with the features.
@@ -318,6 +329,43 @@ def test_prox_minimizes_its_objective(penalty):
     # subdifferential at P.
     assert penalty.optimality(P, (P - V) / step) <= 1e-10
     assert penalty.optimality(V, (P - V) / step) > 1e-3
+
+
+def test_optimality_measures_by_hand():
+    # Catches: a zero group's (or entry's) violation measured without
+    # subtracting alpha, the trace measure comparing U^T(-grad)V with 0 instead
+    # of alpha I, or ignoring the spectral-norm bound on the complement.
+    rng = np.random.RandomState(16)
+    W = rng.standard_normal((4, 6))
+    W[:, [1, 4]] = 0.0
+    W[0, 2] = 0.0
+    grad = 0.3 * rng.standard_normal((4, 6))
+    alpha = 0.5
+    assert np.isclose(
+        L21Penalty(alpha).optimality(W, grad), max(_l21_kkt(grad, W, alpha), 0)
+    )
+    by_hand = np.where(
+        W != 0,
+        np.abs(grad + alpha * np.sign(W)),
+        np.maximum(np.abs(grad) - alpha, 0),
+    ).max()
+    assert np.isclose(L1Penalty(alpha).optimality(W, grad), by_hand)
+    # Trace norm: W = U S V^T of rank 2; -grad = alpha (U V^T + U2 A V2^T)
+    # lies in the subdifferential while ||A||_2 <= 1.
+    Q1, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    Q2, _ = np.linalg.qr(rng.standard_normal((7, 7)))
+    U, V, U2, V2 = Q1[:, :2], Q2[:, :2], Q1[:, 2:], Q2[:, 2:]
+    W = U @ np.diag([3.0, 1.0]) @ V.T
+    A = np.zeros((3, 5))
+    A[0, 0], A[1, 1] = 0.5, 0.9
+    inside = -alpha * (U @ V.T + U2 @ A @ V2.T)
+    penalty = TraceNormPenalty(alpha)
+    assert penalty.optimality(W, inside) <= 1e-12
+    shifted = inside - 0.2 * U @ V.T
+    assert np.isclose(penalty.optimality(W, shifted), 0.2 * np.sqrt(2))
+    A[0, 0] = 1.5
+    outside = -alpha * (U @ V.T + U2 @ A @ V2.T)
+    assert np.isclose(penalty.optimality(W, outside), 0.5 * alpha)
 
 
 def test_l21_block_minimize_with_unequal_curvature():
@@ -385,6 +433,7 @@ def test_apg_backtracks_from_a_loose_bound():
 # -- the estimator surface -------------------------------------------------------
 
 
+@_converges
 def test_layouts_sparse_and_task_column_agree():
     # Catches: wide NaN rows kept in the loss, or sparse X centered wrongly.
     X, y, task_ids, _ = _long_data(seed=13)
@@ -409,6 +458,7 @@ def test_layouts_sparse_and_task_column_agree():
     assert wide.predict(X).shape == (y.size, 4)
 
 
+@_converges
 def test_warm_start_resumes():
     X, y, task_ids, _ = _long_data(seed=14)
     model = LowRankMultiTaskRegressor(alpha=5.0, tol=1e-8, max_iter=5000)
