@@ -187,8 +187,8 @@ def make_importance_weighted_scorer(
     target rows' features (:func:`~sklearn_mtl.transfer.discriminator_weights`
     or :func:`~sklearn_mtl.transfer.kliep_weights`): an estimate of the
     target's score under covariate shift. The weights are estimated on the
-    raw features. A :class:`~sklearn_mtl.transfer.TransferClassifier` or
-    :class:`~sklearn_mtl.transfer.TransferRegressor` whose method transforms
+    raw features. A :class:`~sklearn_mtl.TransferClassifier` or
+    :class:`~sklearn_mtl.TransferRegressor` whose method transforms
     source rows differently from target rows (augment, linear_ot,
     entropic_ot, subspace_alignment, tca) predicts the source rows through
     its source transformation; any other model predicts them as given
