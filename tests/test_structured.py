@@ -344,6 +344,12 @@ def test_optimality_measures_by_hand():
     assert np.isclose(
         L21Penalty(alpha).optimality(W, grad), max(_l21_kkt(grad, W, alpha), 0)
     )
+    # Nonzero groups exactly optimal: only the zero groups' excess over alpha
+    # (0.3 for a gradient of norm 0.8, none for norm 0.3) is left.
+    exact = -alpha * W / np.maximum(np.linalg.norm(W, axis=0), 1e-300)
+    exact[:, 1] = 0.8 * np.eye(4)[0]
+    exact[:, 4] = 0.3 * np.eye(4)[1]
+    assert np.isclose(L21Penalty(alpha).optimality(W, exact), 0.3)
     by_hand = np.where(
         W != 0,
         np.abs(grad + alpha * np.sign(W)),
@@ -486,3 +492,29 @@ def test_not_converged_warns():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@_converges
+@pytest.mark.parametrize("normalization", ["sum", "mean"])
+def test_shared_design_path_equals_long_format(normalization):
+    # Catches: the one-Gram shared-design path losing the sample weights, the
+    # loss scale or the weighted means (the long format takes the per-task path).
+    rng = np.random.RandomState(17)
+    X = rng.standard_normal((50, 6)) + 1.0
+    Y = X @ rng.standard_normal((6, 3)) + rng.standard_normal(3)
+    weights = rng.uniform(0.5, 2.0, size=50)
+    model = JointFeatureMultiTaskRegressor(
+        alpha=3.0, alpha_l2=0.5, loss_normalization=normalization, tol=1e-11
+    )
+    alpha_max = model.fit(X, Y, sample_weight=weights).alpha_max_
+    wide = model.set_params(alpha=0.5 * alpha_max).fit(X, Y, sample_weight=weights)
+    coef, intercept = wide.coef_.copy(), wide.intercept_.copy()
+    long = model.fit(
+        np.tile(X, (3, 1)),
+        Y.T.ravel(),
+        task_ids=np.repeat(np.arange(3), 50),
+        sample_weight=np.tile(weights, 3),
+    )
+    assert np.any(coef == 0) and np.any(coef != 0)
+    np.testing.assert_allclose(coef, long.coef_, atol=1e-9)
+    np.testing.assert_allclose(intercept, long.intercept_, atol=1e-9)

@@ -16,6 +16,7 @@ parts: the per-task centered Gram blocks and the block design.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import logit
 
 from ._problems import LogisticProblem, SquaredProblem, task_loss_scale
@@ -34,33 +35,79 @@ class SquaredLoss:
     """
 
     def __init__(self, data, normalization):
-        self.problem = SquaredProblem(data, task_loss_scale(data, normalization))
+        scale = task_loss_scale(data, normalization)
+        self._shared = _shared_design(data, scale)
+        if self._shared is not None:
+            gram, self.rhs, self._y_scatter, self._means = self._shared
+            # One Gram matrix serves every task: a read-only (T, d, d) view.
+            self.gram = np.broadcast_to(gram, (data.n_tasks,) + gram.shape)
+            self.n_features = gram.shape[0]
+            return
+        self.problem = SquaredProblem(data, scale)
         self.n_features = self.problem.rhs.shape[1]
         self.gram = self.problem.gram
         self.rhs = self.problem.rhs
+        self._y_scatter = self.problem.y_scatter.sum()
 
     def initial(self):
         return np.zeros_like(self.rhs)
 
-    def value_grad(self, W):
+    def _product(self, W):
+        if self._shared is not None:
+            # G symmetric: (G w_t)_t is W @ G, one matrix product.
+            return W @ self._shared[0]
         # Private products of the shared problem, same package: they pick the
         # Gram blocks or the matrix-free path.
-        product = self.problem._gram_product(W)
-        value = (
-            0.5 * np.vdot(W, product)
-            - np.vdot(self.rhs, W)
-            + 0.5 * self.problem.y_scatter.sum()
-        )
+        return self.problem._gram_product(W)
+
+    def value_grad(self, W):
+        product = self._product(W)
+        value = 0.5 * np.vdot(W, product) - np.vdot(self.rhs, W) + 0.5 * self._y_scatter
         return float(value), product - self.rhs
 
     def lipschitz(self):
+        if self._shared is not None:
+            return float(np.linalg.eigvalsh(self._shared[0])[-1])
         return float(self.problem._max_gram_eigenvalue)
 
     def zero_gradient(self):
         return -self.rhs
 
     def coef_intercept(self, W):
+        if self._shared is not None:
+            x_mean, y_mean = self._means
+            return W, y_mean - W @ x_mean
         return W, self.problem.intercept(W)
+
+
+def _shared_design(data, scale):
+    """Gram matrix, rhs, y scatter and means when all tasks share one design.
+
+    A complete wide ``y`` (no missing label) gives every task the same rows,
+    weights and loss scale: the T centered Gram blocks are then one, built
+    with a single (n, d) product instead of T. None otherwise (or for a
+    sparse X, which SquaredProblem handles without densifying).
+    """
+    n_samples, n_tasks = data.X.shape[0], data.n_tasks
+    if not data.wide or data.n_rows != n_samples * n_tasks or sp.issparse(data.X):
+        return None
+    if np.ptp(scale) > 1e-12 * scale.max():
+        return None
+    Y = np.empty((n_samples, n_tasks))
+    Y[data.sample_index, data.task_index] = data.y
+    weights = np.ones(n_samples)
+    if data.sample_weight is not None:
+        weights[data.sample_index] = data.sample_weight
+    total = weights.sum()
+    x_mean = weights @ data.X / total
+    y_mean = weights @ Y / total
+    Xc = data.X - x_mean
+    Yc = Y - y_mean
+    weighted = Xc * (scale[0] * weights)[:, None]
+    gram = weighted.T @ Xc
+    rhs = (weighted.T @ Yc).T
+    y_scatter = scale[0] * float(weights @ np.sum(Yc**2, axis=1))
+    return gram, np.ascontiguousarray(rhs), y_scatter, (x_mean, y_mean)
 
 
 class LogisticLoss:
