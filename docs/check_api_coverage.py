@@ -13,6 +13,7 @@ from pathlib import Path
 SUBPACKAGES = [
     "sklearn_mtl",
     "sklearn_mtl.linear",
+    "sklearn_mtl.meta",
     "sklearn_mtl.neural",
     "sklearn_mtl.transfer",
     "sklearn_mtl.datasets",

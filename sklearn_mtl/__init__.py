@@ -7,7 +7,20 @@ Task-aware splitters, per-task metrics and scorers live in
 """
 
 from ._baselines import IndependentTasks, PooledTasks
-from .linear import GraphMultiTaskClassifier, GraphMultiTaskRegressor
+from .linear import (
+    GraphMultiTaskClassifier,
+    GraphMultiTaskRegressor,
+    JointFeatureMultiTaskClassifier,
+    JointFeatureMultiTaskRegressor,
+    LowRankMultiTaskClassifier,
+    LowRankMultiTaskRegressor,
+)
+from .meta import (
+    CommonMeanRidge,
+    CommonMeanRidgeClassifier,
+    LearnedPriorClassifier,
+    LearnedPriorRegressor,
+)
 from .neural import MultiTaskClassifier, MultiTaskRegressor
 from .preprocessing import PerTask
 from .transfer import TransferClassifier, TransferRegressor
@@ -15,9 +28,17 @@ from .transfer import TransferClassifier, TransferRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CommonMeanRidge",
+    "CommonMeanRidgeClassifier",
     "GraphMultiTaskClassifier",
     "GraphMultiTaskRegressor",
     "IndependentTasks",
+    "JointFeatureMultiTaskClassifier",
+    "JointFeatureMultiTaskRegressor",
+    "LearnedPriorClassifier",
+    "LearnedPriorRegressor",
+    "LowRankMultiTaskClassifier",
+    "LowRankMultiTaskRegressor",
     "MultiTaskClassifier",
     "MultiTaskRegressor",
     "PerTask",

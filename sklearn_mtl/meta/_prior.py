@@ -169,7 +169,7 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         ``b0`` and ``tau2`` (only with ``intercept_prior="learned"``).
     noise_variance_ : float
         ``sigma2``.
-    log_marginal_likelihood_ : ndarray of shape (n_iter_,)
+    log_marginal_likelihood_ : ndarray of shape (`n_iter_`,)
         Log marginal likelihood of the training tasks at each EM iteration
         (non-decreasing).
     n_iter_ : int
