@@ -256,27 +256,41 @@ def gram_bcd(gram, rhs, block_minimize, optimality, W0, *, tol, max_iter):
     ``block_minimize(a, b)`` returning the minimizer over w (T,) of
     ``sum_t (a_t/2) w_t^2 - b_t w_t + h(w)``. The products ``G_t W`` are
     kept up to date (O(T d) per feature), so a pass costs O(T d^2) however
-    many samples there are. Stops when ``optimality(W, grad) <= tol``,
-    checked after every pass.
+    many samples there are. Stops when ``optimality(W, grad) <= tol`` after
+    a pass over every feature (``optimality`` must also accept a subset of
+    the feature columns); between such passes, only the nonzero features
+    are visited. ``n_iter`` counts passes, full or not.
     """
     W = W0.copy()
     product = np.matmul(gram, W[..., None])[..., 0]
     diagonal = np.diagonal(gram, axis1=1, axis2=2)
-    n_features = W.shape[1]
+    every = np.arange(W.shape[1])
+    features = every
     for iteration in range(1, max_iter + 1):
-        for j in range(n_features):
+        for j in features:
             old = W[:, j]
             a = diagonal[:, j]
             b = a * old - (product[:, j] - rhs[:, j])
             new = block_minimize(a, b)
             delta = new - old
-            if np.any(delta):
+            if delta.any():
                 W[:, j] = new
                 # G_t symmetric: its row j is its column j, and rows are
                 # contiguous in memory.
                 product += gram[:, j, :] * delta[:, None]
-        if optimality(W, product - rhs) <= tol:
-            return SolverResult(W, iteration, True)
+        grad = product - rhs
+        # Active set: after a pass over every feature, passes cycle over the
+        # nonzero ones only until they are optimal among themselves (a
+        # sparse solution has few), then a full pass checks the rest. Only a
+        # full pass can end the solve.
+        if features is every:
+            if optimality(W, grad) <= tol:
+                return SolverResult(W, iteration, True)
+            active = np.flatnonzero(np.any(W != 0, axis=0))
+            if 0 < active.size < every.size:
+                features = active
+        elif optimality(W[:, features], grad[:, features]) <= tol:
+            features = every
     return SolverResult(W, max_iter, False)
 
 
