@@ -9,6 +9,7 @@ selection on new tasks: :class:`MetaTaskSplit` (train tasks / test tasks) and
 the rest).
 """
 
+from ._gradient import GradientMetaClassifier, GradientMetaRegressor
 from ._prior import (
     CommonMeanRidge,
     CommonMeanRidgeClassifier,
@@ -20,6 +21,8 @@ from ._selection import MetaTaskSplit, make_adapt_scorer
 __all__ = [
     "CommonMeanRidge",
     "CommonMeanRidgeClassifier",
+    "GradientMetaClassifier",
+    "GradientMetaRegressor",
     "LearnedPriorClassifier",
     "LearnedPriorRegressor",
     "MetaTaskSplit",
