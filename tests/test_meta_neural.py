@@ -21,7 +21,11 @@ pytest.importorskip("skorch")
 # Tiny networks: one thread avoids oversubscribing a shared CPU (far faster).
 torch.set_num_threads(1)
 
-from sklearn_mtl.meta import GradientMetaClassifier, GradientMetaRegressor  # noqa: E402
+from sklearn_mtl.meta import (  # noqa: E402
+    GradientMetaClassifier,
+    GradientMetaRegressor,
+    PrototypicalClassifier,
+)
 from sklearn_mtl.meta._gradient import (  # noqa: E402
     _inner_loop,
     _make_module,
@@ -361,8 +365,84 @@ def test_classifier_adapts_to_a_new_task():
         GradientMetaRegressor(**SMALL),
         GradientMetaRegressor(**dict(SMALL, algorithm="reptile")),
         GradientMetaClassifier(**SMALL),
+        PrototypicalClassifier(
+            hidden_layer_sizes=(8,), n_meta_iter=5, device="cpu", random_state=0
+        ),
     ],
     expected_failed_checks=lambda est: {},
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# --- prototypical networks ---------------------------------------------------
+
+
+def _class_tasks(rng, n_tasks, n, first_task=0):
+    """Three classes per task, each a Gaussian blob at a task-shifted centre."""
+    centres = np.array([[0.0, 3.0], [3.0, -2.0], [-3.0, -2.0]])
+    t = np.repeat(np.arange(n_tasks), n)
+    y = np.tile(np.arange(3), n_tasks * n // 3 + 1)[: n_tasks * n]
+    shift = rng.standard_normal((n_tasks, 2))
+    X = centres[y] + shift[t] + 0.7 * rng.standard_normal((n_tasks * n, 2))
+    return X, y, t + first_task
+
+
+def _fitted_protonet():
+    rng = np.random.default_rng(0)
+    X, y, t = _class_tasks(rng, 8, 15)
+    model = PrototypicalClassifier(
+        hidden_layer_sizes=(16, 4),
+        n_meta_iter=20,
+        learning_rate=1e-2,
+        device="cpu",
+        random_state=0,
+    ).fit(X, y, task_ids=t)
+    return model, rng
+
+
+def _embed_by_hand(model, X):
+    net = model._module().double()
+    with torch.no_grad():
+        for k, p in net.named_parameters():
+            p.copy_(torch.as_tensor(model.embedding_params_[k]))
+        return net(torch.as_tensor((X - model.x_mean_) / model.x_scale_)).numpy()
+
+
+def test_prototypes_and_probabilities_by_hand():
+    model, rng = _fitted_protonet()
+    X, y, t = _class_tasks(rng, 1, 7, first_task=40)
+    keep = y != 2  # the new task has no example of class 2
+    embedding = copy.deepcopy(model.embedding_params_)
+    fitted = model.prototypes_.copy()
+    model.adapt(X[keep], y[keep], task_ids=t[keep])
+    for k in embedding:
+        np.testing.assert_array_equal(model.embedding_params_[k], embedding[k])
+    np.testing.assert_array_equal(model.prototypes_[:8], fitted)
+    emb = _embed_by_hand(model, X[keep])
+    expected = np.stack([emb[y[keep] == c].mean(axis=0) for c in (0, 1)])
+    np.testing.assert_allclose(model.prototypes_[8][:2], expected, rtol=1e-5)
+    assert np.all(np.isnan(model.prototypes_[8][2]))
+    X_test = rng.standard_normal((5, 2))
+    e = _embed_by_hand(model, X_test)
+    d2 = ((e[:, None, :] - expected[None]) ** 2).sum(-1)
+    p = np.exp(-d2 - (-d2).max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    proba = model.predict_proba(X_test, task_ids=[40] * 5)
+    np.testing.assert_allclose(proba[:, :2], p, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(proba[:, 2], 0.0)
+
+
+def test_protonet_few_shot_and_pickle():
+    model, rng = _fitted_protonet()
+    X, y, t = _class_tasks(rng, 4, 33, first_task=100)
+    first = np.zeros(len(y), bool)
+    for task in range(100, 104):
+        idx = np.flatnonzero(t == task)
+        first[idx[:6]] = True  # two shots per class
+    model.adapt(X[first], y[first], task_ids=t[first])
+    assert model.score(X[~first], y[~first], task_ids=t[~first]) > 0.8
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict_proba(X, task_ids=t), model.predict_proba(X, task_ids=t)
+    )

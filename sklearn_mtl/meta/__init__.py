@@ -16,6 +16,7 @@ from ._prior import (
     LearnedPriorClassifier,
     LearnedPriorRegressor,
 )
+from ._prototypes import PrototypicalClassifier
 from ._selection import MetaTaskSplit, make_adapt_scorer
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "LearnedPriorClassifier",
     "LearnedPriorRegressor",
     "MetaTaskSplit",
+    "PrototypicalClassifier",
     "make_adapt_scorer",
 ]
