@@ -446,3 +446,50 @@ def test_protonet_few_shot_and_pickle():
     np.testing.assert_array_equal(
         restored.predict_proba(X, task_ids=t), model.predict_proba(X, task_ids=t)
     )
+
+
+class _BodyHead(torch.nn.Module):
+    """A user network: any nn.Module with a submodule named ``head``."""
+
+    def __init__(self, n_inputs, n_outputs):
+        super().__init__()
+        self.body = torch.nn.Linear(n_inputs, 8)
+        self.head = torch.nn.Linear(8, n_outputs)
+
+    def forward(self, X):
+        return self.head(torch.tanh(self.body(X)))
+
+
+def test_custom_network_with_anil_adapts_its_head_only():
+    model, rng = _fitted("anil", network=_BodyHead)
+    assert set(model.meta_params_) == {
+        "body.weight",
+        "body.bias",
+        "head.weight",
+        "head.bias",
+    }
+    X, y, t = _sinusoids(rng, 1, 5, first_task=60)
+    model.adapt(X, y, task_ids=t)
+    i = int(np.searchsorted(model.tasks_, 60))
+    for k, v in model.meta_params_.items():
+        if k.startswith("body."):
+            np.testing.assert_array_equal(model.task_params_[k][i], v)
+        else:
+            assert np.abs(model.task_params_[k][i] - v).max() > 1e-6
+    assert model.predict(X, task_ids=t).shape == (5,)
+
+
+def test_custom_network_errors_name_the_parameter():
+    X, y, t = _sinusoids(np.random.default_rng(0), 3, 6)
+    no_head = lambda n_in, n_out: torch.nn.Linear(n_in, n_out)  # noqa: E731
+    wrong_width = lambda n_in, n_out: torch.nn.Linear(n_in, n_out + 1)  # noqa: E731
+    with pytest.raises(ValueError, match="network.*'head'"):
+        GradientMetaRegressor(**dict(SMALL, algorithm="anil", network=no_head)).fit(
+            X, y, task_ids=t
+        )
+    with pytest.raises(ValueError, match=r"network must map .* shape \(2, 2\)"):
+        GradientMetaRegressor(**dict(SMALL, network=wrong_width)).fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="network must build an nn.Module"):
+        GradientMetaRegressor(**dict(SMALL, network=lambda a, b: 3)).fit(
+            X, y, task_ids=t
+        )

@@ -44,14 +44,18 @@ def _make_module(n_inputs, hidden_layer_sizes, activation, n_outputs):
     from ..neural._modules import MLP
 
     trunk = MLP(n_inputs, tuple(hidden_layer_sizes), activation)
-    return nn.ModuleDict(
+    module = nn.ModuleDict(
         {"trunk": trunk, "head": nn.Linear(trunk.n_outputs, n_outputs)}
     )
+    module.default_trunk_head = True
+    return module
 
 
 def _forward(module, params, X):
     from torch.func import functional_call
 
+    if not getattr(module, "default_trunk_head", False):
+        return functional_call(module, params, (X,))
     features = functional_call(module["trunk"], _sub(params, "trunk."), (X,))
     return functional_call(module["head"], _sub(params, "head."), (features,))
 
@@ -170,8 +174,16 @@ _COMMON_PARAMS_DOC = """
         et al. 2020): MAML whose inner loop (in fit, in :meth:`adapt` and for
         the fitted tasks) adapts the head only; the trunk is the meta-learned
         one for every task.
+    network : callable or None, default=None
+        None: an MLP trunk (``hidden_layer_sizes``, ``activation``) and a
+        linear head. Otherwise an ``nn.Module`` class (or any factory) called
+        as ``network(n_features, n_outputs)``, whose module maps a
+        (n_samples, n_features) float tensor to (n_samples, n_outputs); for
+        "anil" it must hold its head as a submodule named ``head`` (the
+        parameters ``head.*`` are the ones adapted). Features arrive
+        standardized; a module for images reshapes them itself.
     hidden_layer_sizes : tuple of int, default=(40, 40)
-        Widths of the MLP trunk's hidden layers.
+        Widths of the MLP trunk's hidden layers (default network only).
     activation : {{"relu", "tanh", "gelu", "identity"}}, default="relu"
         Activation after each hidden layer.
     inner_steps : int, default=3
@@ -226,6 +238,7 @@ _ATTRS_DOC = """
 class _GradientMeta(MetaLearnerMixin, BaseEstimator):
     _parameter_constraints = {
         "algorithm": [StrOptions(set(_ALGORITHMS))],
+        "network": [None, callable],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions({"relu", "tanh", "gelu", "identity"})],
         "inner_steps": [Interval(Integral, 0, None, closed="left")],
@@ -243,6 +256,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         self,
         *,
         algorithm="maml",
+        network=None,
         hidden_layer_sizes=(40, 40),
         activation="relu",
         inner_steps=3,
@@ -256,6 +270,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         task_column=None,
     ):
         self.algorithm = algorithm
+        self.network = network
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.inner_steps = inner_steps
@@ -292,9 +307,41 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         return (X - self.x_mean_) / self.x_scale_
 
     def _module(self):
-        return _make_module(
-            self.n_inputs_, self.hidden_layer_sizes, self.activation, self.n_outputs_
-        )
+        from torch import nn
+
+        if self.network is None:
+            return _make_module(
+                self.n_inputs_,
+                self.hidden_layer_sizes,
+                self.activation,
+                self.n_outputs_,
+            )
+        module = self.network(self.n_inputs_, self.n_outputs_)
+        if not isinstance(module, nn.Module):
+            raise ValueError(
+                "network must build an nn.Module when called as network(n_features, "
+                f"n_outputs); it returned a {type(module).__name__}."
+            )
+        if self.algorithm == "anil" and not any(
+            k.startswith("head.") for k, _ in module.named_parameters()
+        ):
+            raise ValueError(
+                "algorithm='anil' adapts the head only: the module built by network "
+                "needs a submodule named 'head' holding parameters."
+            )
+        return module
+
+    def _check_network_output(self, module, X, device):
+        import torch
+
+        params = dict(module.named_parameters())
+        with torch.no_grad():
+            out = _forward(module, params, self._tensor(X[:2], device))
+        if tuple(out.shape) != (min(2, len(X)), self.n_outputs_):
+            raise ValueError(
+                f"network must map (n_samples, {self.n_inputs_}) to (n_samples, "
+                f"{self.n_outputs_}); its module gave shape {tuple(out.shape)}."
+            )
 
     def _serving_device(self):
         import torch
@@ -337,7 +384,8 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
     def _fit(self, data, targets):
         import torch
 
-        self._check_architecture()
+        if self.network is None:
+            self._check_architecture()
         rng = check_random_state(self.random_state)
         device = self.device_ = _resolve_device(self.device)
         X_rows = data.X_rows
@@ -351,6 +399,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
             torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
             module = self._module()
         module.to(device)
+        self._check_network_output(module, task_arrays[0][0], device)
         params = {k: v.detach().clone() for k, v in module.named_parameters()}
         tensors = [
             (self._tensor(X_t, device), self._targets_tensor(y_t, device))
