@@ -493,3 +493,31 @@ def test_custom_network_errors_name_the_parameter():
         GradientMetaRegressor(**dict(SMALL, network=lambda a, b: 3)).fit(
             X, y, task_ids=t
         )
+
+
+def test_grid_search_over_inner_lr_scored_on_new_tasks():
+    # Almost no inner step cannot tell sinusoids apart; a real one can.
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_mtl.meta import MetaTaskSplit, make_adapt_scorer
+
+    X, y, t = _sinusoids(np.random.default_rng(1), 30, 15)
+    search = GridSearchCV(
+        GradientMetaRegressor(
+            algorithm="fomaml",
+            hidden_layer_sizes=(32, 32),
+            inner_steps=3,
+            meta_batch_size=8,
+            n_meta_iter=120,
+            meta_lr=3e-3,
+            support_fraction=1 / 3,  # 5 of 15 rows, the shots scored below
+            device="cpu",
+            random_state=0,
+            task_column=-1,
+        ),
+        {"inner_lr": [1e-5, 0.1]},
+        cv=MetaTaskSplit(2, test_size=0.3, random_state=0, task_column=-1),
+        scoring=make_adapt_scorer(5),
+    ).fit(np.c_[X, t], y)
+    assert search.best_params_ == {"inner_lr": 0.1}
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
