@@ -225,8 +225,8 @@ _ATTRS_DOC = """
     adapted_tasks_ : ndarray of shape (n_adapted,)
         Tasks learned by :meth:`adapt`, sorted.
     meta_loss_ : ndarray of shape (n_meta_iter,)
-        Mean query loss of each meta-batch (MAML, first-order MAML, ANIL) or
-        mean inner-loop end loss (Reptile is not measured: NaN).
+        Mean query loss of each meta-batch (MAML, first-order MAML, ANIL);
+        all NaN for Reptile, which has no query loss.
     device_ : str
         The device the network was trained on.
     task_format_ : {"long", "wide"}
