@@ -9,10 +9,13 @@ collect_ignore = (
     []
     if _HAS_TORCH
     else [
+        "sklearn_mtl/meta/_gradient.py",
+        "sklearn_mtl/meta/_prototypes.py",
         "sklearn_mtl/neural/_estimators.py",
         "sklearn_mtl/neural/_modules.py",
         "sklearn_mtl/neural/_net.py",
         "sklearn_mtl/neural/_torch_weighting.py",
+        "sklearn_mtl/neural/_training.py",
         "sklearn_mtl/transfer/_transformers.py",
     ]
 )

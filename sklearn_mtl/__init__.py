@@ -18,8 +18,11 @@ from .linear import (
 from .meta import (
     CommonMeanRidge,
     CommonMeanRidgeClassifier,
+    GradientMetaClassifier,
+    GradientMetaRegressor,
     LearnedPriorClassifier,
     LearnedPriorRegressor,
+    PrototypicalClassifier,
 )
 from .neural import MultiTaskClassifier, MultiTaskRegressor
 from .preprocessing import PerTask
@@ -30,6 +33,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "CommonMeanRidge",
     "CommonMeanRidgeClassifier",
+    "GradientMetaClassifier",
+    "GradientMetaRegressor",
     "GraphMultiTaskClassifier",
     "GraphMultiTaskRegressor",
     "IndependentTasks",
@@ -43,6 +48,7 @@ __all__ = [
     "MultiTaskRegressor",
     "PerTask",
     "PooledTasks",
+    "PrototypicalClassifier",
     "TransferClassifier",
     "TransferRegressor",
 ]

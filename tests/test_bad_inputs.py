@@ -69,9 +69,13 @@ def _public_estimator_classes():
 
 
 def _is_neural(cls):
-    return cls.__module__.startswith("sklearn_mtl.neural") or cls.__name__ in {
-        "SharedRepresentation"
-    }
+    return cls.__module__.startswith(
+        (
+            "sklearn_mtl.neural",
+            "sklearn_mtl.meta._gradient",
+            "sklearn_mtl.meta._prototypes",
+        )
+    ) or cls.__name__ in {"SharedRepresentation"}
 
 
 def _instances(cls):
@@ -508,6 +512,8 @@ EXPECTED_RESULT = {
     # Meta-learners: the learned prior keeps a one-class task's model finite.
     ("LearnedPriorClassifier", "single_class_task"),
     ("CommonMeanRidgeClassifier", "single_class_task"),
+    ("GradientMetaClassifier", "single_class_task"),
+    ("PrototypicalClassifier", "single_class_task"),
 }
 
 # (estimator name, category) -> reason; failures in code another area owns.

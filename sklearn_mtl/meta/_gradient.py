@@ -206,7 +206,7 @@ _COMMON_PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the network initialization and the episode draws.
     device : str, default="auto"
-        torch device for training; "auto" takes a GPU when torch sees one.
+        The torch device for training; "auto" takes a GPU when torch sees one.
         The fitted parameters are stored as numpy arrays, so a model fitted on
         a GPU predicts on a CPU-only machine after pickling.{task_column}"""
 

@@ -74,7 +74,7 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization and the episodes.
     device : str, default="auto"
-        torch device for training ("auto": a GPU when torch sees one).
+        The torch device for training ("auto": a GPU when torch sees one).
         Parameters are stored as numpy arrays (pickles and serves on CPU).
     task_column : int or str, default=None
         Column of ``X`` holding each sample's task label.
