@@ -11,6 +11,7 @@ collect_ignore = (
     else [
         "sklearn_mtl/meta/_gradient.py",
         "sklearn_mtl/meta/_prototypes.py",
+        "sklearn_mtl/neural/_data.py",
         "sklearn_mtl/neural/_estimators.py",
         "sklearn_mtl/neural/_modules.py",
         "sklearn_mtl/neural/_net.py",
