@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -631,11 +632,10 @@ n_features)
         """
         data, scores = self._scores(X, task_ids)
         if scores.ndim == 1:
-            positive = 1.0 / (1.0 + np.exp(-scores))
+            positive = expit(scores)
             proba = np.column_stack([1.0 - positive, positive])
         else:
-            shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-            proba = shifted / shifted.sum(axis=1, keepdims=True)
+            proba = softmax(scores, axis=1)
         proba = data.to_output(proba)
         return proba_output(proba)
 

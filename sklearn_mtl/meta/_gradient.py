@@ -21,6 +21,7 @@ torch.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
@@ -748,8 +749,7 @@ class GradientMetaClassifier(MultiTaskClassifierMixin, _GradientMeta):
             arranges it.
         """
         data, out = self._outputs(X, task_ids)
-        out = np.exp(out - out.max(axis=1, keepdims=True))
-        return proba_output(data.to_output(out / out.sum(axis=1, keepdims=True)))
+        return proba_output(data.to_output(softmax(out, axis=1)))
 
     def predict(self, X, task_ids=None):
         """Most probable class of each sample under its task's network.

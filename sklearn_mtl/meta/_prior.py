@@ -11,6 +11,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -469,7 +470,7 @@ class _LogisticMeta(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEstimator):
             wide fit, as :func:`sklearn_mtl._tasks.proba_output` arranges it.
         """
         data, scores = self._scores(X, task_ids)
-        positive = 1.0 / (1.0 + np.exp(-scores))
+        positive = expit(scores)
         if scores.ndim == 1:
             proba = np.column_stack([1.0 - positive, positive])
         else:

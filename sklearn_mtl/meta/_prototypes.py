@@ -11,6 +11,7 @@ rows with the embedding left as it is.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
@@ -377,8 +378,7 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
             no example of.
         """
         data, scores = self._scores(X, task_ids)
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return proba_output(data.to_output(scores / scores.sum(axis=1, keepdims=True)))
+        return proba_output(data.to_output(softmax(scores, axis=1)))
 
     def predict(self, X, task_ids=None):
         """Class of the nearest prototype of each sample's task.

@@ -6,6 +6,7 @@ This module imports without torch; fitting needs the ``neural`` extra.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -481,9 +482,8 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, _NeuralMultiTaskModel):
                 continue
             k = len(self.task_classes_[t])
             task_logits = logits[rows, :k]
-            exp = np.exp(task_logits - task_logits.max(axis=1, keepdims=True))
             columns = np.searchsorted(self.classes_, self.task_classes_[t])
-            proba[np.ix_(rows, columns)] = exp / exp.sum(axis=1, keepdims=True)
+            proba[np.ix_(rows, columns)] = softmax(task_logits, axis=1)
         return proba
 
     def predict_proba(self, X, task_ids=None):

@@ -39,10 +39,9 @@ class _LinearToward:
     def predict_proba(self, X):
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            positive = 1 / (1 + np.exp(-scores))
+            positive = scipy.special.expit(scores)
             return np.column_stack([1 - positive, positive])
-        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return scipy.special.softmax(scores, axis=1)
 
 
 def _unwrap(model):
@@ -158,7 +157,7 @@ def fit_parameter_transfer(X, y, weights, source_coef, alpha, classes=None):
         if binary:
             margin = sign * scores[:, 0]
             loss = weights @ np.logaddexp(0, -margin)
-            d_scores = (-sign * weights / (1 + np.exp(margin)))[:, None]
+            d_scores = (-sign * weights * scipy.special.expit(-margin))[:, None]
         else:
             log_norm = scipy.special.logsumexp(scores, axis=1)
             loss = weights @ (log_norm - np.sum(onehot * scores, axis=1))
