@@ -5,14 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from .._tasks import check_fit_data, check_predict_data, proba_output
+from .._tasks import check_fit_data
 from ..graphs._graphs import (
     FullGraph,
     LearnedGraph,
@@ -22,13 +20,16 @@ from ..graphs._graphs import (
     laplacian,
     resolve_graph,
 )
+from ._prediction import (
+    ARRAY_PARAMS,
+    LinearTaskClassifierMixin,
+    LinearTaskRegressorMixin,
+)
 from ._problems import LogisticProblem, SquaredProblem, TaskPenalty, task_loss_scale
 from ._solvers import blas_threads_for
 
 __all__ = ["GraphMultiTaskRegressor", "GraphMultiTaskClassifier"]
 
-# scipy.sparse X is used as it is (never densified), in rows.
-_ARRAY_PARAMS = {"accept_sparse": ("csr", "csc")}
 
 _OBJECTIVE_DOC = """
     The model has one linear function per task, ``x @ w_t + b_t``, fitted
@@ -299,18 +300,10 @@ class _GraphMultiTaskModel(BaseEstimator):
         params = self._packed_params()
         return params if params.shape == shape else None
 
-    def _linear_scores(self, data):
-        """``x @ w_t + b_t`` for every row, shape (n_rows,) or (n_rows, n_classes)."""
-        out = np.empty((data.n_rows,) + self.coef_.shape[1:-1])
-        for t, rows in enumerate(data.rows_of_tasks()):
-            if rows.size:
-                out[rows] = (
-                    data.features_of(rows) @ self.coef_[t].T + self.intercept_[t]
-                )
-        return out
 
-
-class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
+class GraphMultiTaskRegressor(
+    MultiTaskRegressorMixin, LinearTaskRegressorMixin, _GraphMultiTaskModel
+):
     __doc__ = f"""Multi-task linear regression regularized along a task graph.
 {
         _OBJECTIVE_DOC.format(
@@ -399,7 +392,7 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
             Fitted estimator.
         """
         data = check_fit_data(
-            self, X, y, task_ids, sample_weight, array_params=_ARRAY_PARAMS
+            self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
         )
         with blas_threads_for(data.n_tasks, self._dense_coupling()):
             problem = SquaredProblem(
@@ -418,31 +411,10 @@ class GraphMultiTaskRegressor(MultiTaskRegressorMixin, _GraphMultiTaskModel):
             self.intercept_ = problem.intercept(self.coef_)
         return self
 
-    def _packed_params(self):
-        return self.coef_
 
-    def predict(self, X, task_ids=None):
-        """Predict each sample with its task's linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each sample; not needed after a wide or single-task fit.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-            One prediction per sample (long format) or per sample and task
-            (wide format).
-        """
-        check_is_fitted(self)
-        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
-        return data.to_output(self._linear_scores(data))
-
-
-class GraphMultiTaskClassifier(MultiTaskClassifierMixin, _GraphMultiTaskModel):
+class GraphMultiTaskClassifier(
+    MultiTaskClassifierMixin, LinearTaskClassifierMixin, _GraphMultiTaskModel
+):
     __doc__ = f"""Multi-task logistic regression regularized along a task graph.
 {
         _OBJECTIVE_DOC.format(
@@ -533,7 +505,7 @@ n_features)
             task_ids,
             sample_weight,
             classifier=True,
-            array_params=_ARRAY_PARAMS,
+            array_params=ARRAY_PARAMS,
         )
         self.classes_ = np.unique(data.y)
         problem = LogisticProblem(
@@ -576,107 +548,3 @@ n_features)
         else:
             self.task_class_mask_ = problem.allowed
         return self
-
-    def _packed_params(self):
-        if self.coef_.ndim == 2:
-            return np.concatenate([self.coef_, self.intercept_[:, None]], axis=1)[
-                ..., None
-            ]
-        coef = np.swapaxes(self.coef_, 1, 2)
-        return np.concatenate([coef, self.intercept_[:, None, :]], axis=1)
-
-    def _scores(self, X, task_ids):
-        check_is_fitted(self)
-        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
-        scores = self._linear_scores(data)
-        if scores.ndim == 2:
-            scores = np.where(self.task_class_mask_[data.task_index], scores, -np.inf)
-        return data, scores
-
-    def decision_function(self, X, task_ids=None):
-        """Linear scores of each sample under its task's model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each sample.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Score of ``classes_[1]`` (binary) or of each class, ``-inf`` for
-            classes the task never saw; a task axis follows the sample axis
-            after a wide-format fit.
-        """
-        data, scores = self._scores(X, task_ids)
-        return data.to_output(scores)
-
-    def predict_proba(self, X, task_ids=None):
-        """Class probabilities, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each sample.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            After a wide-format fit: (n_samples, n_tasks), the probability of
-            ``classes_[1]`` in each task, when there are two classes; a list
-            of n_tasks (n_samples, n_classes) arrays otherwise.
-        """
-        data, scores = self._scores(X, task_ids)
-        if scores.ndim == 1:
-            positive = expit(scores)
-            proba = np.column_stack([1.0 - positive, positive])
-        else:
-            proba = softmax(scores, axis=1)
-        proba = data.to_output(proba)
-        return proba_output(proba)
-
-    def predict_log_proba(self, X, task_ids=None):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each sample.
-
-        Returns
-        -------
-        log_proba : ndarray or list of ndarrays, as :meth:`predict_proba`
-        """
-        proba = self.predict_proba(X, task_ids)
-        with np.errstate(divide="ignore"):
-            if isinstance(proba, list):
-                return [np.log(p) for p in proba]
-            return np.log(proba)
-
-    def predict(self, X, task_ids=None):
-        """Most probable class of each sample under its task's model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each sample.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-        """
-        data, scores = self._scores(X, task_ids)
-        labels = (
-            self.classes_[(scores > 0).astype(int)]
-            if scores.ndim == 1
-            else self.classes_[np.argmax(scores, axis=1)]
-        )
-        return data.to_output(labels)

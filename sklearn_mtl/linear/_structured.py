@@ -11,13 +11,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from .._tasks import check_fit_data, check_predict_data
-from ._graph_model import GraphMultiTaskClassifier
+from .._tasks import check_fit_data
 from ._losses import LogisticLoss, SquaredLoss
 from ._penalties import L21Penalty, TraceNormPenalty
+from ._prediction import (
+    ARRAY_PARAMS,
+    LinearTaskClassifierMixin,
+    LinearTaskRegressorMixin,
+)
 from ._solvers import apg, blas_threads_for, check_solver_pair, gram_bcd
 
 __all__ = [
@@ -26,8 +29,6 @@ __all__ = [
     "LowRankMultiTaskRegressor",
     "LowRankMultiTaskClassifier",
 ]
-
-_ARRAY_PARAMS = {"accept_sparse": ("csr", "csc")}
 
 
 def solve(loss, penalty, x0, *, solver, tol, max_iter):
@@ -205,18 +206,10 @@ class _StructuredModel(BaseEstimator):
             )
         return loss.coef_intercept(result.x)
 
-    def _linear_scores(self, data):
-        """``x @ w_t + b_t`` for every row, shape (n_rows,) or (n_rows, n_classes)."""
-        out = np.empty((data.n_rows,) + self.coef_.shape[1:-1])
-        for t, rows in enumerate(data.rows_of_tasks()):
-            if rows.size:
-                out[rows] = (
-                    data.features_of(rows) @ self.coef_[t].T + self.intercept_[t]
-                )
-        return out
 
-
-class _StructuredRegressor(MultiTaskRegressorMixin, _StructuredModel):
+class _StructuredRegressor(
+    MultiTaskRegressorMixin, LinearTaskRegressorMixin, _StructuredModel
+):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
         """Fit all tasks' models jointly.
@@ -239,38 +232,17 @@ class _StructuredRegressor(MultiTaskRegressorMixin, _StructuredModel):
             Fitted estimator.
         """
         data = check_fit_data(
-            self, X, y, task_ids, sample_weight, array_params=_ARRAY_PARAMS
+            self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
         )
         with blas_threads_for(data.n_tasks):
             loss = SquaredLoss(data, self.loss_normalization)
         self.coef_, self.intercept_ = self._fit_loss(loss, data.n_tasks)
         return self
 
-    def _packed_params(self):
-        return self.coef_
 
-    def predict(self, X, task_ids=None):
-        """Predict each sample with its task's linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each sample; not needed after a wide or single-task fit.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-            One prediction per sample (long format) or per sample and task
-            (wide format).
-        """
-        check_is_fitted(self)
-        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
-        return data.to_output(self._linear_scores(data))
-
-
-class _StructuredClassifier(MultiTaskClassifierMixin, _StructuredModel):
+class _StructuredClassifier(
+    MultiTaskClassifierMixin, LinearTaskClassifierMixin, _StructuredModel
+):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
         """Fit all tasks' classifiers jointly.
@@ -299,7 +271,7 @@ class _StructuredClassifier(MultiTaskClassifierMixin, _StructuredModel):
             task_ids,
             sample_weight,
             classifier=True,
-            array_params=_ARRAY_PARAMS,
+            array_params=ARRAY_PARAMS,
         )
         self.classes_ = np.unique(data.y)
         loss = LogisticLoss(data, self.loss_normalization, self.classes_)
@@ -309,29 +281,6 @@ class _StructuredClassifier(MultiTaskClassifierMixin, _StructuredModel):
         else:
             self.task_class_mask_ = loss.problem.allowed
         return self
-
-    def _packed_params(self):
-        if self.coef_.ndim == 2:
-            return np.concatenate([self.coef_, self.intercept_[:, None]], axis=1)[
-                ..., None
-            ]
-        coef = np.swapaxes(self.coef_, 1, 2)
-        return np.concatenate([coef, self.intercept_[:, None, :]], axis=1)
-
-    def _scores(self, X, task_ids):
-        check_is_fitted(self)
-        data = check_predict_data(self, X, task_ids, array_params=_ARRAY_PARAMS)
-        scores = self._linear_scores(data)
-        if scores.ndim == 2:
-            scores = np.where(self.task_class_mask_[data.task_index], scores, -np.inf)
-        return data, scores
-
-    # The same per-task linear scores as the graph classifier, so the same
-    # prediction methods (they read only _scores, classes_ and the layout).
-    decision_function = GraphMultiTaskClassifier.decision_function
-    predict_proba = GraphMultiTaskClassifier.predict_proba
-    predict_log_proba = GraphMultiTaskClassifier.predict_log_proba
-    predict = GraphMultiTaskClassifier.predict
 
 
 _CLASSIFIER_LOSS = (
