@@ -9,12 +9,12 @@ the target (``task_ids == target``); target rows' labels are never read.
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, mean_squared_error
-from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.metadata_routing import _raise_for_params
 from sklearn.utils.validation import check_array
 
 from .._tasks import _as_labels, missing_labels
+from ._scorer import _TaskIdsScorer
 
 __all__ = ["make_importance_weighted_scorer", "make_prediction_entropy_scorer"]
 
@@ -37,7 +37,7 @@ def _target_rows(X, task_ids, target, owner):
     return is_target
 
 
-class _DomainScorer(_BaseScorer):
+class _DomainScorer(_TaskIdsScorer):
     """Shared plumbing: ``task_ids`` requested by default, rows split by domain."""
 
     _owner = "The domain scorer"
@@ -71,30 +71,6 @@ class _DomainScorer(_BaseScorer):
         """
         _raise_for_params(kwargs, self, None)
         return self._score(None, estimator, X, y_true, task_ids=task_ids, **kwargs)
-
-    def _get_metadata_request(self):
-        requests = super()._get_metadata_request()
-        if not hasattr(self, "_metadata_request"):
-            requests.score.add_request(param="task_ids", alias=True)
-        return requests
-
-    def set_score_request(self, **kwargs):
-        """Set the metadata requested by the scorer (``task_ids`` stays requested).
-
-        Parameters
-        ----------
-        **kwargs : dict
-            ``param_name=alias`` with alias in ``{True, False, None, str}``.
-
-        Returns
-        -------
-        self : object
-            The scorer.
-        """
-        super().set_score_request(**kwargs)
-        if "task_ids" not in kwargs:
-            self._metadata_request.score.add_request(param="task_ids", alias=True)
-        return self
 
 
 class _ImportanceWeightedScorer(_DomainScorer):

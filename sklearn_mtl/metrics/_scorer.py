@@ -44,7 +44,39 @@ def _pick_response_method(estimator, response_method):
     )
 
 
-class _TaskScorer(_BaseScorer):
+class _TaskIdsScorer(_BaseScorer):
+    """A scorer that requests ``task_ids`` by default, like the estimators."""
+
+    def _get_metadata_request(self):
+        requests = super()._get_metadata_request()
+        if not hasattr(self, "_metadata_request"):
+            # Like the package's estimators, task_ids is requested by default.
+            requests.score.add_request(param="task_ids", alias=True)
+        return requests
+
+    def set_score_request(self, **kwargs):
+        """Set the metadata requested by the scorer.
+
+        ``task_ids`` stays requested unless set here (e.g. ``task_ids=False``
+        to read the task column instead). Needs metadata routing enabled.
+
+        Parameters
+        ----------
+        **kwargs : dict
+            ``param_name=alias`` with alias in ``{True, False, None, str}``.
+
+        Returns
+        -------
+        self : object
+            The scorer.
+        """
+        super().set_score_request(**kwargs)
+        if "task_ids" not in kwargs:
+            self._metadata_request.score.add_request(param="task_ids", alias=True)
+        return self
+
+
+class _TaskScorer(_TaskIdsScorer):
     """A per-task scorer: predicts with the task labels, scores task by task.
 
     The labels come from ``task_ids`` (routed metadata, requested by default,
@@ -154,34 +186,6 @@ class _TaskScorer(_BaseScorer):
         if self._average is None:
             return {str(task): self._sign * value for task, value in scores.items()}
         return self._sign * scores
-
-    def _get_metadata_request(self):
-        requests = super()._get_metadata_request()
-        if not hasattr(self, "_metadata_request"):
-            # Like the package's estimators, task_ids is requested by default.
-            requests.score.add_request(param="task_ids", alias=True)
-        return requests
-
-    def set_score_request(self, **kwargs):
-        """Set the metadata requested by the scorer.
-
-        ``task_ids`` stays requested unless set here (e.g. ``task_ids=False``
-        to read the task column instead). Needs metadata routing enabled.
-
-        Parameters
-        ----------
-        **kwargs : dict
-            ``param_name=alias`` with alias in ``{True, False, None, str}``.
-
-        Returns
-        -------
-        self : object
-            The scorer.
-        """
-        super().set_score_request(**kwargs)
-        if "task_ids" not in kwargs:
-            self._metadata_request.score.add_request(param="task_ids", alias=True)
-        return self
 
 
 @validate_params(
