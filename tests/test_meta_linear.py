@@ -391,6 +391,34 @@ def test_adapt_scorer_matches_hand_computation():
     assert score == pytest.approx(np.mean(expected), rel=1e-10)
 
 
+def test_adapt_scorer_scores_probabilities_for_ranking_metrics():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(17)
+    X, y, t, _ = related_tasks(rng, 15, 20)
+    Xn, yn, tn, _ = related_tasks(rng, 2, 30, first_task=40)
+    labels, new_labels = (y > 0).astype(int), (yn > 0).astype(int)
+    model = CommonMeanRidgeClassifier(alpha=0.5).fit(X, labels, task_ids=t)
+    scorer = make_adapt_scorer(6, roc_auc_score, response_method="predict_proba")
+    expected = []
+    for task in (40, 41):
+        rows = np.flatnonzero(tn == task)
+        hand = clone(model).fit(X, labels, task_ids=t)
+        hand.adapt(Xn[rows[:6]], new_labels[rows[:6]], task_ids=tn[rows[:6]])
+        proba = hand.predict_proba(Xn[rows[6:]], task_ids=tn[rows[6:]])[:, 1]
+        expected.append(roc_auc_score(new_labels[rows[6:]], proba))
+    score = scorer(model, Xn, new_labels, task_ids=tn)
+    assert score == pytest.approx(np.mean(expected), rel=1e-12)
+    # AUC of the probabilities, not of the hard labels.
+    assert score != pytest.approx(
+        make_adapt_scorer(6, roc_auc_score)(model, Xn, new_labels, task_ids=tn)
+    )
+    with pytest.raises(ValueError, match="response_method='predict_proba' needs"):
+        make_adapt_scorer(6, response_method="predict_proba")
+    with pytest.raises(ValueError, match="response_method must be one of"):
+        make_adapt_scorer(6, roc_auc_score, response_method="proba")
+
+
 def test_grid_search_scored_on_new_tasks():
     # Task variation along two directions: an isotropic prior (rank 0) must
     # spread its variance over all coefficients and lose at 3 shots.

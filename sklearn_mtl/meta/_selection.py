@@ -157,9 +157,10 @@ class MetaTaskSplit(BaseCrossValidator):
 
 
 class _AdaptScorer:
-    def __init__(self, k, score_func):
+    def __init__(self, k, score_func, response_method="predict"):
         self.k = k
         self.score_func = score_func
+        self.response_method = response_method
 
     def __call__(self, estimator, X, y, task_ids=None):
         labels = resolve_task_labels(
@@ -188,10 +189,13 @@ class _AdaptScorer:
             y[support_rows],
             task_ids=None if ids is None else ids[support_rows],
         )
-        y_pred = model.predict(
+        y_pred = getattr(model, self.response_method)(
             _safe_indexing(X, query_rows),
             task_ids=None if ids is None else ids[query_rows],
         )
+        if self.response_method == "predict_proba" and y_pred.shape[1] == 2:
+            # Binary: the positive class's column, as roc_auc_score expects.
+            y_pred = y_pred[:, 1]
         # Mean over test tasks of the metric on each task's query rows.
         bounds = np.cumsum([0] + [q.size for q in query])
         y_query = y[query_rows]
@@ -205,7 +209,7 @@ class _AdaptScorer:
         )
 
 
-def make_adapt_scorer(k, score_func=None):
+def make_adapt_scorer(k, score_func=None, *, response_method="predict"):
     """Scorer of a meta-learner on new tasks: adapt on ``k`` rows, score the rest.
 
     For each task of the scored rows, the first ``k`` rows (in the given
@@ -222,6 +226,11 @@ def make_adapt_scorer(k, score_func=None):
     score_func : callable, default=None
         ``score_func(y_true, y_pred) -> float``, greater is better. None:
         ``r2_score`` for regressors, ``accuracy_score`` for classifiers.
+    response_method : {"predict", "predict_proba", "decision_function"}, \
+default="predict"
+        What ``score_func`` receives as ``y_pred``: for a ranking metric such
+        as ``roc_auc_score``, "predict_proba" (binary: the probability of
+        ``classes_[1]``; more classes: every column) or "decision_function".
 
     Returns
     -------
@@ -231,9 +240,19 @@ def make_adapt_scorer(k, score_func=None):
     """
     if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
         raise ValueError(f"make_adapt_scorer: k must be a positive int, got {k!r}.")
-
+    methods = ("predict", "predict_proba", "decision_function")
+    if response_method not in methods:
+        raise ValueError(
+            f"make_adapt_scorer: response_method must be one of {methods}, got "
+            f"{response_method!r}."
+        )
+    if response_method != "predict" and score_func is None:
+        raise ValueError(
+            f"make_adapt_scorer: response_method={response_method!r} needs a "
+            "score_func that takes scores (e.g. roc_auc_score)."
+        )
     if score_func is not None:
-        return _AdaptScorer(int(k), score_func)
+        return _AdaptScorer(int(k), score_func, response_method)
     return _DefaultAdaptScorer(int(k))
 
 
