@@ -142,6 +142,38 @@ def _meta_gradient(module, params, episodes, *, algorithm, steps, lr, classifier
     return total_loss / n, {k: g / n for k, g in total.items()}
 
 
+def _support_buffers(module, params, X):
+    """The module's buffers with batch-norm statistics set to those of ``X``.
+
+    MAML's inner loop normalizes with the statistics of the batch it is given
+    (the support rows), as Finn et al.'s code does. A served task then keeps
+    the mean and variance of its own support rows at its adapted parameters
+    (MetaBN, Bronskill et al. 2020) and predicts in evaluation mode with
+    them: a query row's prediction does not depend on the other query rows.
+    Modules without batch norm keep their buffers as they are. Returns an
+    empty dict for a module without buffers.
+    """
+    import torch
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
+    if not list(module.buffers()):
+        return {}
+    saved = [(m.momentum, m.training) for m in norms]
+    for m in norms:
+        # momentum=None is a cumulative average: after a reset, one batch
+        # leaves exactly its own mean and (unbiased) variance.
+        m.reset_running_stats()
+        m.momentum = None
+    module.train()
+    with torch.no_grad():
+        _forward(module, params, X)
+    for m, (momentum, training) in zip(norms, saved):
+        m.momentum = momentum
+        m.train(training)
+    return {k: v.detach().clone() for k, v in module.named_buffers()}
+
+
 def _reptile_step(module, params, tasks, *, steps, lr, meta_lr, classifier):
     """``params + meta_lr * mean_t(adapted_t - params)``; ``tasks`` = [(X, y)]."""
     import torch
@@ -182,7 +214,14 @@ _COMMON_PARAMS_DOC = """
         (n_samples, n_features) float tensor to (n_samples, n_outputs); for
         "anil" it must hold its head as a submodule named ``head`` (the
         parameters ``head.*`` are the ones adapted). Features arrive
-        standardized; a module for images reshapes them itself.
+        standardized unless ``standardize=False``; a module for images
+        reshapes them itself, e.g. ``functools.partial(ConvNet,
+        image_shape=(28, 28))`` (:class:`~sklearn_mtl.neural._conv.ConvNet`).
+        Batch norm: the inner loop normalizes with the statistics of the
+        batch it is given (the support rows), as MAML does; each served
+        task keeps its support rows' statistics at its adapted parameters
+        and predicts with them in evaluation mode, so a prediction does not
+        depend on the other rows predicted with it.
     hidden_layer_sizes : tuple of int, default=(40, 40)
         Widths of the MLP trunk's hidden layers (default network only).
     activation : {{"relu", "tanh", "gelu", "identity"}}, default="relu"
@@ -204,6 +243,9 @@ _COMMON_PARAMS_DOC = """
         Share of each training task's rows drawn as the support set of an
         episode (the rest is the query set), at least one row each. Not used
         by "reptile".
+    standardize : bool, default=True
+        Standardize each feature on the training rows before the network;
+        False passes them as they are (e.g. images with pixels in [0, 1]).
     random_state : int, RandomState instance or None, default=None
         Seeds the network initialization and the episode draws.
     device : str, default="auto"
@@ -218,7 +260,8 @@ _ATTRS_DOC = """
         Each served task's adapted parameters, stacked along a first axis in
         the order of ``tasks_``. A task seen in fit is the meta-learned
         initialization adapted on all its training rows; a task learned by
-        :meth:`adapt` is it adapted on the support rows.
+        :meth:`adapt` is it adapted on the support rows. With batch norm it
+        also holds each task's buffers (its rows' batch-norm statistics).
     tasks_ : ndarray of shape (n_tasks,)
         Sorted labels of every served task.
     meta_tasks_ : ndarray of shape (n_meta_tasks,)
@@ -248,6 +291,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         "meta_batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_meta_iter": [Interval(Integral, 0, None, closed="left")],
         "support_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "standardize": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
         "task_column": [None, Integral, str],
@@ -266,6 +310,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         meta_batch_size=4,
         n_meta_iter=100,
         support_fraction=0.5,
+        standardize=True,
         random_state=None,
         device="auto",
         task_column=None,
@@ -280,6 +325,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         self.meta_batch_size = meta_batch_size
         self.n_meta_iter = n_meta_iter
         self.support_fraction = support_fraction
+        self.standardize = standardize
         self.random_state = random_state
         self.device = device
         self.task_column = task_column
@@ -364,21 +410,28 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         return self._tensor(y, device)
 
     def _adapt_all(self, module, params, task_arrays, device):
-        """Adapted parameters of each task, stacked numpy arrays by name."""
-        out = {k: [] for k in params}
+        """Adapted parameters of each task, stacked numpy arrays by name.
+
+        With batch norm, each task also keeps its support rows' statistics
+        (see :func:`_support_buffers`).
+        """
+        out = {}
         for X_t, y_t in task_arrays:
+            X_t = self._tensor(X_t, device)
             adapted = _inner_loop(
                 module,
                 {k: v.detach().requires_grad_(True) for k, v in params.items()},
-                self._tensor(X_t, device),
+                X_t,
                 self._targets_tensor(y_t, device),
                 steps=self.inner_steps,
                 lr=self.inner_lr,
                 classifier=self._is_classifier_meta,
                 head_only=self.algorithm == "anil",
             )
+            adapted = {k: v.detach() for k, v in adapted.items()}
+            adapted.update(_support_buffers(module, adapted, X_t))
             for k, v in adapted.items():
-                out[k].append(v.detach().cpu().numpy())
+                out.setdefault(k, []).append(v.cpu().numpy())
         return {k: np.stack(v) for k, v in out.items()}
 
     # -- fit -----------------------------------------------------------------------
@@ -390,9 +443,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         device = self.device_ = _resolve_device(self.device)
         X_rows = data.X_rows
-        self.x_mean_ = X_rows.mean(axis=0)
-        scale = X_rows.std(axis=0)
-        self.x_scale_ = np.where(scale > 0, scale, 1.0)
+        self.x_mean_, self.x_scale_ = _feature_scaling(X_rows, self.standardize)
         self.n_inputs_ = X_rows.shape[1]
         task_arrays = self._task_arrays(data, targets)
 
@@ -535,7 +586,8 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         check_is_fitted(self, "meta_params_")
         data = check_predict_data(self, X, task_ids)
         device = self._serving_device()
-        module = self._module().to(device)
+        # Evaluation mode: batch norm reads the task's stored statistics.
+        module = self._module().to(device).eval()
         X_rows = self._tensor(self._standardized(data.X_rows), device)
         out = np.empty((data.n_rows, self.n_outputs_))
         with torch.no_grad():
@@ -547,6 +599,14 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
                 }
                 out[rows] = _forward(module, params, X_rows[rows]).cpu().numpy()
         return data, out
+
+
+def _feature_scaling(X, standardize):
+    """Mean and scale of the features (0 and 1 when not standardizing)."""
+    if not standardize:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    scale = X.std(axis=0)
+    return X.mean(axis=0), np.where(scale > 0, scale, 1.0)
 
 
 def _resolve_device(device):

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from .._base import MultiTaskClassifierMixin
 from .._tasks import check_fit_data, check_predict_data, proba_output
 from ._base import MetaLearnerMixin
-from ._gradient import _resolve_device
+from ._gradient import _feature_scaling, _resolve_device
 
 __all__ = ["PrototypicalClassifier"]
 
@@ -60,6 +60,17 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
 
     Parameters
     ----------
+    network : callable or None, default=None
+        None: an MLP embedding (``hidden_layer_sizes``, ``activation``).
+        Otherwise an ``nn.Module`` class (or any factory) called as
+        ``network(n_features)``, whose module maps a (n_samples, n_features)
+        float tensor to (n_samples, embedding_dim), e.g.
+        ``functools.partial(ConvNet, image_shape=(28, 28))`` for images
+        (:class:`~sklearn_mtl.neural._conv.ConvNet` without a head). Batch
+        norm normalizes each episode's support and query batches with their
+        own statistics in training and with the running statistics gathered
+        over training when serving (as Snell et al. do), so the embedding of
+        a row does not depend on the rows embedded with it.
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the embedding MLP's layers; the last is the embedding size.
     activation : {"relu", "tanh", "gelu", "identity"}, default="relu"
@@ -72,6 +83,9 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
         Meta-steps.
     support_fraction : float, default=0.5
         Share of a training task's rows in the support set of an episode.
+    standardize : bool, default=True
+        Standardize each feature on the training rows before the network;
+        False passes them as they are (e.g. images with pixels in [0, 1]).
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization and the episodes.
     device : str, default="auto"
@@ -85,7 +99,8 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
     classes_ : ndarray of shape (n_classes,)
         Union of the training tasks' classes.
     embedding_params_ : dict of str to ndarray
-        The embedding network's parameters.
+        The embedding network's parameters and buffers (batch-norm running
+        statistics, if any).
     prototypes_ : ndarray of shape (n_tasks, n_classes, embedding_dim)
         Each served task's class prototypes (order of ``tasks_``); NaN rows
         for classes the task has no example of.
@@ -118,12 +133,14 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
     _is_classifier_meta = True
 
     _parameter_constraints = {
+        "network": [None, callable],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions({"relu", "tanh", "gelu", "identity"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "meta_batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_meta_iter": [Interval(Integral, 0, None, closed="left")],
         "support_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "standardize": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
         "task_column": [None, Integral, str],
@@ -132,22 +149,26 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
     def __init__(
         self,
         *,
+        network=None,
         hidden_layer_sizes=(64, 64),
         activation="relu",
         learning_rate=1e-3,
         meta_batch_size=4,
         n_meta_iter=100,
         support_fraction=0.5,
+        standardize=True,
         random_state=None,
         device="auto",
         task_column=None,
     ):
+        self.network = network
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.learning_rate = learning_rate
         self.meta_batch_size = meta_batch_size
         self.n_meta_iter = n_meta_iter
         self.support_fraction = support_fraction
+        self.standardize = standardize
         self.random_state = random_state
         self.device = device
         self.task_column = task_column
@@ -163,6 +184,14 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
 
         from ..neural._modules import MLP
 
+        if self.network is not None:
+            module = self.network(self.n_inputs_)
+            if not isinstance(module, nn.Module):
+                raise ValueError(
+                    "network must build an nn.Module when called as "
+                    f"network(n_features); it returned a {type(module).__name__}."
+                )
+            return module
         sizes = tuple(self.hidden_layer_sizes)
         # The last layer is linear: distances live in an unclipped space.
         trunk = MLP(self.n_inputs_, sizes[:-1], self.activation)
@@ -219,7 +248,9 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
         import torch
 
         sizes = self.hidden_layer_sizes
-        if len(sizes) == 0 or not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        if self.network is None and (
+            len(sizes) == 0 or not all(isinstance(s, Integral) and s > 0 for s in sizes)
+        ):
             raise ValueError(
                 "hidden_layer_sizes must be a non-empty tuple of positive integers "
                 f"(the last is the embedding size), got {tuple(sizes)!r}."
@@ -232,9 +263,7 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
         rng = check_random_state(self.random_state)
         device = self.device_ = _resolve_device(self.device)
         X_rows = data.X_rows
-        self.x_mean_ = X_rows.mean(axis=0)
-        scale = X_rows.std(axis=0)
-        self.x_scale_ = np.where(scale > 0, scale, 1.0)
+        self.x_mean_, self.x_scale_ = _feature_scaling(X_rows, self.standardize)
         self.n_inputs_ = X_rows.shape[1]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
@@ -284,6 +313,9 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
             losses[it] = float(loss.detach())
         self.meta_loss_ = losses
         params = {k: v.detach() for k, v in params.items()}
+        # The batch-norm running statistics gathered over the episodes serve.
+        params.update({k: v.detach().clone() for k, v in module.named_buffers()})
+        module.eval()
         self.embedding_params_ = {k: v.cpu().numpy() for k, v in params.items()}
         protos = self._task_prototypes(module, params, data, targets, device)
         self.meta_tasks_ = self.tasks_.copy()
@@ -317,7 +349,7 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
 
         data, new = self._check_support(X, y, task_ids)
         device = self._serving_device()
-        module = self._module().to(device)
+        module = self._module().to(device).eval()
         params = {
             k: torch.as_tensor(v, device=device)
             for k, v in self.embedding_params_.items()
@@ -346,7 +378,7 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
         check_is_fitted(self, "embedding_params_")
         data = check_predict_data(self, X, task_ids)
         device = self._serving_device()
-        module = self._module().to(device)
+        module = self._module().to(device).eval()
         params = {
             k: torch.as_tensor(v, device=device)
             for k, v in self.embedding_params_.items()
