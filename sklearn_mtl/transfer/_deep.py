@@ -492,6 +492,8 @@ class _RegressorPart(MultiTaskRegressorMixin):
 
 
 class _ClassifierPart(MultiTaskClassifierMixin):
+    _classifier = True
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
         """Train the network on the sources, adapting to the target.
