@@ -1,0 +1,138 @@
+"""Smooth task-coupling penalties: value, gradient and a Lipschitz bound.
+
+A smooth penalty needs no proximal map: a solver adds its gradient to the
+loss's (:func:`._problems.solve_smooth`, or the graph model's linear solves,
+which also use ``hessian_product``). Each acts on the coefficients ``W`` of
+shape (T, ...), one row per task, and gives:
+
+- ``value_grad(W)``: the value and the gradient with respect to ``W``;
+- ``lipschitz()``: an upper bound on the gradient's Lipschitz constant.
+
+The non-smooth penalties (L2,1, L1, trace norm) live in :mod:`._penalties`.
+"""
+
+import numpy as np
+import scipy.optimize
+
+__all__ = ["ClusteredPenalty", "cluster_eigenvalues"]
+
+
+def cluster_eigenvalues(singular_values, n_clusters, eta):
+    """Eigenvalues ``gamma`` of the optimal ``M`` given the singular values of W.
+
+    Minimizes ``sum_i s_i^2 / (eta + gamma_i)`` over ``0 <= gamma_i <= 1``,
+    ``sum_i gamma_i <= n_clusters`` (the rest of the trace goes to directions
+    where W is zero, which costs nothing). The Lagrange conditions give
+    ``gamma_i = clip(s_i * r - eta, 0, 1)`` with ``r`` set so that the
+    gammas sum to ``n_clusters``: a nondecreasing piecewise-linear function of
+    ``r``, whose root is bracketed, found by Brent's method and then solved
+    exactly on its linear piece. ``singular_values`` must be positive.
+    """
+    s = np.asarray(singular_values, dtype=float)
+    if s.size <= n_clusters:
+        return np.ones_like(s)
+
+    def excess(r):
+        return np.clip(s * r - eta, 0.0, 1.0).sum() - n_clusters
+
+    low, high = eta / s.max(), (eta + 1.0) / s.min()
+    r = scipy.optimize.brentq(
+        excess, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps
+    )
+    # On its linear piece the sum is n_ones + sum_mid (s r - eta): solve it
+    # exactly, so that the gammas sum to n_clusters to rounding.
+    gamma = s * r - eta
+    ones = gamma >= 1.0
+    middle = (gamma > 0.0) & ~ones
+    if middle.any():
+        r = (n_clusters - ones.sum() + eta * middle.sum()) / s[middle].sum()
+        gamma = s * r - eta
+    return np.clip(gamma, 0.0, 1.0)
+
+
+class ClusteredPenalty:
+    """Convex clustered multi-task penalty (Jacob, Bach & Vert 2008; Zhou et al. 2011).
+
+    ``alpha * eta * (1 + eta) * min_M tr(W^T (eta I + M)^{-1} W)`` over
+    ``{M : 0 <= M <= I, tr M = k}`` (T x T, ``<=`` in the semidefinite order),
+    ``eta = alpha_l2 / alpha``, ``W`` (T, d) with one row per task (MALSAR's
+    ``Least_CMTL`` with ``rho1 = alpha``, ``rho2 = alpha_l2``). For ``M =
+    F F^T`` with ``F`` a normalized cluster indicator it is ``alpha * sum_t
+    ||w_t - mean of t's cluster||^2 + alpha_l2 ||W||_F^2``: within-cluster
+    spread plus ridge; the set of ``M`` is that set's convex hull.
+
+    The minimization over ``M`` is closed form (the M-step): ``M`` shares the
+    left singular vectors of ``W`` and its eigenvalues follow from the
+    singular values (:func:`cluster_eigenvalues`). The penalty is then a
+    convex spectral function of ``W``, differentiable with gradient
+    ``2 c (eta I + M*)^{-1} W`` (Danskin's theorem; ``c = alpha eta (1 +
+    eta)``), whose Lipschitz constant is at most ``2 c / eta = 2 (alpha +
+    alpha_l2)``. Each evaluation costs one thin SVD of ``W``, never a (dT) x
+    (dT) matrix. ``alpha = 0`` is the ridge ``alpha_l2 ||W||_F^2``.
+    """
+
+    smooth = True
+
+    def __init__(self, alpha, alpha_l2, n_clusters):
+        if not alpha_l2 > 0:
+            raise ValueError(
+                "The clustered penalty needs alpha_l2 > 0 (without it the "
+                f"problem is not convex); got alpha_l2={alpha_l2!r}."
+            )
+        self.alpha = float(alpha)
+        self.alpha_l2 = float(alpha_l2)
+        self.n_clusters = int(n_clusters)
+
+    @property
+    def eta(self):
+        return self.alpha_l2 / self.alpha if self.alpha > 0 else np.inf
+
+    @property
+    def weight(self):
+        """``c = alpha eta (1 + eta) = alpha_l2 (1 + eta)``."""
+        return self.alpha_l2 * (1.0 + self.eta)
+
+    def structure(self, W):
+        """The M-step: ``(U, s, gamma, Vt)`` with ``W = U diag(s) Vt`` (s > 0)
+        and ``M* = U diag(gamma) U^T`` plus the unused trace spread over the
+        directions where ``W`` is zero."""
+        flat = W.reshape(W.shape[0], -1)
+        U, s, Vt = np.linalg.svd(flat, full_matrices=False)
+        keep = s > s[:1].sum() * max(flat.shape) * np.finfo(float).eps
+        U, s, Vt = U[:, keep], s[keep], Vt[keep]
+        return U, s, cluster_eigenvalues(s, self.n_clusters, self.eta), Vt
+
+    def value_grad(self, W):
+        if self.alpha == 0:
+            return self.alpha_l2 * float(np.vdot(W, W)), 2.0 * self.alpha_l2 * W
+        U, s, gamma, Vt = self.structure(W)
+        # c s_i / (eta + gamma_i) written as alpha_l2 (1 + eta) / (eta + gamma)
+        # = alpha_l2 (1 + 1/eta) / (1 + gamma/eta): finite for a huge eta.
+        factor = (self.alpha_l2 + self.alpha) / (1.0 + gamma / self.eta)
+        value = float(np.sum(factor * s**2))
+        grad = ((U * (2.0 * factor * s)) @ Vt).reshape(W.shape)
+        return value, grad
+
+    def lipschitz(self):
+        return 2.0 * (self.alpha + self.alpha_l2)
+
+    def value_at(self, W, M):
+        """``c tr(W^T (eta I + M)^{-1} W)`` for a given ``M`` (T, T)."""
+        flat = W.reshape(W.shape[0], -1)
+        if self.alpha == 0:
+            return self.alpha_l2 * float(np.vdot(flat, flat))
+        system = self.eta * np.eye(len(M)) + M
+        return self.weight * float(np.vdot(flat, np.linalg.solve(system, flat)))
+
+    def cluster_matrix(self, W):
+        """An optimal ``M`` (T, T) for ``W``: ``0 <= M <= I``, ``tr M = k``."""
+        n_tasks = W.shape[0]
+        U, _, gamma, _ = self.structure(W)
+        M = (U * gamma) @ U.T
+        free = n_tasks - U.shape[1]
+        if free > 0:
+            # The unused trace goes, evenly, to the directions W leaves at
+            # zero: any split is optimal, this one keeps M's eigenvalues <= 1.
+            rest = (self.n_clusters - gamma.sum()) / free
+            M += rest * (np.eye(n_tasks) - U @ U.T)
+        return M
