@@ -1,0 +1,269 @@
+"""Joint distribution adaptation (Long et al., 2013): TCA plus class conditionals.
+
+A subspace transformer like :class:`~sklearn_mtl.transfer.TCA` whose
+discrepancy also matches each class's source and (pseudo-labelled) target
+rows, the pseudo-labels refined over iterations by a classifier trained on
+the embedded sources.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.linalg
+from sklearn.base import _fit_context, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._mapping import _source_labels, _two_domains
+from ._subspace import _n_components
+from ._transformers import _DomainTransformer
+
+__all__ = ["JDA"]
+
+
+def _discrepancy_vectors(n, n_source, source_labels, target_labels, n_classes):
+    """Columns ``e`` with ``M = E E^T``: marginal, then one per class.
+
+    ``e_0`` is ``1/n_s`` on source rows and ``-1/n_t`` on target rows
+    (``||Z^T e_0||^2`` is the squared distance of the embedded means); ``e_c``
+    is ``1/n_s^c`` on source rows of class ``c`` and ``-1/n_t^c`` on target
+    rows pseudo-labelled ``c``. A class with no source or no target row has
+    no mean to match and no column. ``target_labels`` None: marginal only.
+    """
+    is_source = np.r_[np.ones(n_source, bool), np.zeros(n - n_source, bool)]
+    columns = [np.where(is_source, 1.0 / n_source, -1.0 / (n - n_source))]
+    if target_labels is not None:
+        labels = np.r_[source_labels, target_labels]
+        for c in range(n_classes):
+            source_c = is_source & (labels == c)
+            target_c = ~is_source & (labels == c)
+            if source_c.any() and target_c.any():
+                e = np.zeros(n)
+                e[source_c] = 1.0 / source_c.sum()
+                e[target_c] = -1.0 / target_c.sum()
+                columns.append(e)
+    return np.column_stack(columns)
+
+
+class JDA(_DomainTransformer):
+    """Joint distribution adaptation (Long, Wang, Ding, Sun & Yu, 2013).
+
+    Like :class:`~sklearn_mtl.transfer.TCA`, finds directions that keep the
+    variance of all fitted rows and shrink the discrepancy between domains;
+    the discrepancy here is ``tr(Z^T M Z)`` with ``M = sum_c e_c e_c^T``: the
+    squared distance between the embedded source and target means, plus, for
+    each class ``c``, between the embedded source rows of class ``c`` and the
+    target rows *pseudo-labelled* ``c``. Iteration 0 has no pseudo-labels
+    (it is TCA); after each iteration ``estimator`` is trained on the embedded
+    sources and labels the embedded target rows; ``n_iter`` iterations.
+
+    - ``kernel="linear"``: ``Z = X A`` with ``A`` (``n_features x k``) the top
+      ``k`` solutions of ``X^T H X a = lambda (X^T M X + mu I) a`` (``H`` the
+      centring matrix): ``d x d`` matrices, cheap for many rows.
+    - ``kernel="rbf"``: ``Z = K W`` with ``W`` the top solutions of
+      ``K H K w = lambda (K M K + mu I) w``: ``n x n`` matrices, for a few
+      thousand rows at most.
+
+    ``X`` (linear) or ``K`` (rbf) is scaled so that the fitted rows have unit
+    mean squared norm (``K`` unit mean diagonal): ``mu`` is relative to the
+    data's scale. ``M`` is stored as its factor ``E`` (one column per
+    matched mean), never as an ``n x n`` matrix.
+
+    Parameters
+    ----------
+    target : object
+        Task label of the target rows; must be one of the labels given to
+        ``fit``.
+    n_components : int, default=None
+        Embedding dimension. None: ``min(50, bound)``, with
+        ``bound = min(n_source, n_target, n_features) - 1``; a larger value
+        is reduced to ``bound`` (with a warning).
+    kernel : {"linear", "rbf"}, default="linear"
+        The embedding (see above).
+    mu : float > 0, default=1.0
+        Regularization of the projection (keeps ``X^T M X + mu I`` positive
+        definite).
+    gamma : float > 0, default=None
+        RBF width ``exp(-gamma ||x - x'||^2)``; None: the median heuristic
+        ``1 / (2 sigma^2)``, sigma the median distance between fitted rows.
+    n_iter : int, default=10
+        Pseudo-labelling iterations (the paper's T = 10); 0 gives TCA's
+        marginal-only embedding.
+    estimator : classifier, default=None
+        Gives the target pseudo-labels from the embedded sources. None:
+        ``LogisticRegression(C=1.0, max_iter=1000)``.
+
+    Attributes
+    ----------
+    n_components_ : int
+        The dimension used, ``k`` below.
+    components_ : ndarray of shape (n_features, k) or (n_fit_rows, k)
+        ``A`` (linear) or ``W`` (rbf).
+    eigenvalues_ : ndarray of shape (k,)
+        The ``lambda`` of each component, decreasing.
+    classes_ : ndarray
+        The source classes.
+    pseudo_labels_ : ndarray of shape (n_target,)
+        The target rows' last pseudo-labels (values of ``classes_``).
+    estimator_ : classifier
+        The last pseudo-labelling classifier (on the embedded sources,
+        classes encoded ``0..n_classes - 1``).
+    X_fit_ : ndarray of shape (n_fit_rows, n_features) or None
+        The fitted rows, sources then target (rbf only).
+    scale_ : float
+        The factor applied to ``X`` (linear) or ``K`` (rbf).
+    gamma_ : float or None
+        The RBF width used (None for the linear kernel).
+    tasks_ : ndarray
+        Task labels seen in ``fit`` (``transform`` accepts only these).
+    target_ : object
+        The target task label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl.transfer._jda import JDA
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.repeat([0, 1], 20)
+    >>> X_source = rng.normal(size=(40, 3)) + 4 * y[:, None]
+    >>> X = np.vstack([X_source, X_source + 1.0])
+    >>> y_all = np.r_[y, np.full(40, np.nan)]  # target rows unlabelled
+    >>> domains = np.repeat(["source", "target"], 40)
+    >>> jda = JDA(target="target", n_components=2).fit(X, y_all, task_ids=domains)
+    >>> jda.transform(X).shape
+    (80, 2)
+    >>> float(np.mean(jda.pseudo_labels_ == y))
+    1.0
+    """
+
+    _parameter_constraints = {
+        "target": "no_validation",
+        "n_components": [None, Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions({"linear", "rbf"})],
+        "mu": [Interval(Real, 0, None, closed="neither")],
+        "gamma": [None, Interval(Real, 0, None, closed="neither")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "estimator": [None, HasMethods(["fit", "predict"])],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        n_components=None,
+        kernel="linear",
+        mu=1.0,
+        gamma=None,
+        n_iter=10,
+        estimator=None,
+    ):
+        self.target = target
+        self.n_components = n_components
+        self.kernel = kernel
+        self.mu = mu
+        self.gamma = gamma
+        self.n_iter = n_iter
+        self.estimator = estimator
+
+    def _features(self, X):
+        """Rows in the space the components act on: ``s X`` or ``s k(X, X_fit)``."""
+        if self.kernel == "linear":
+            return X * self.scale_
+        return rbf_kernel(X, self.X_fit_, gamma=self.gamma_) * self.scale_
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, task_ids=None):
+        """Alternate the embedding and the target pseudo-labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows.
+        y : array-like of shape (n_samples,)
+            Class labels; those of the source rows are used, those of the
+            target rows ignored (they may be NaN or None).
+        task_ids : array-like of shape (n_samples,)
+            Task of each row; rows of ``target`` are the target domain.
+
+        Returns
+        -------
+        self : object
+        """
+        X, target = _two_domains(self, X, task_ids)
+        self.classes_, source_labels = _source_labels(self, y, target)
+        X_fit = np.vstack([X[~target], X[target]])
+        n_source, n_target = int((~target).sum()), int(target.sum())
+        n = n_source + n_target
+        k = _n_components(self, n_source, n_target, X.shape[1])
+        self.n_components_ = k
+        self.gamma_ = None
+        self.X_fit_ = None
+        if self.kernel == "linear":
+            mean_square = np.mean(np.sum(X_fit**2, axis=1))
+            self.scale_ = 1.0 / np.sqrt(mean_square) if mean_square > 0 else 1.0
+            F = X_fit * self.scale_
+            # X^T H X: the scatter of the centred rows (H never formed).
+            centred = F - F.mean(axis=0)
+            variance = centred.T @ centred
+        else:
+            if self.gamma is not None:
+                self.gamma_ = float(self.gamma)
+            else:
+                distances = euclidean_distances(X_fit)[np.triu_indices(n, k=1)]
+                distances = distances[distances > 0]
+                sigma = np.median(distances) if distances.size else 1.0
+                self.gamma_ = 1.0 / (2.0 * sigma**2)
+            self.X_fit_ = X_fit
+            self.scale_ = 1.0  # an RBF kernel has unit diagonal already
+            F = rbf_kernel(X_fit, X_fit, gamma=self.gamma_)
+            variance = F @ F - np.outer(F.sum(axis=1), F.sum(axis=0)) / n
+        variance = (variance + variance.T) / 2
+        size = variance.shape[0]
+        k = min(k, size)
+        self.n_components_ = k
+        estimator = (
+            LogisticRegression(C=1.0, max_iter=1000)
+            if self.estimator is None
+            else self.estimator
+        )
+        n_classes = len(self.classes_)
+        pseudo = None
+        for _ in range(self.n_iter + 1):
+            E = _discrepancy_vectors(n, n_source, source_labels, pseudo, n_classes)
+            FE = F.T @ E  # X^T E (linear) or K E (rbf, K symmetric)
+            B = FE @ FE.T + self.mu * np.eye(size)
+            values, vectors = scipy.linalg.eigh(
+                variance, B, subset_by_index=[size - k, size - 1]
+            )
+            order = np.argsort(values)[::-1]
+            components = vectors[:, order]
+            Z = F @ components
+            model = clone(estimator).fit(Z[:n_source], source_labels)
+            pseudo = np.asarray(model.predict(Z[n_source:]))
+        self.eigenvalues_ = values[order]
+        self.components_ = components
+        self.estimator_ = model
+        self.pseudo_labels_ = self.classes_[pseudo]
+        return self
+
+    def transform(self, X, task_ids=None):
+        """Embed rows: ``s x A`` or ``s k(x, X_fit) W`` (every task alike).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to transform.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row (checked against the tasks seen in ``fit``; the
+            embedding is the same for every task).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, k)
+            ``k = n_components_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        self._target_mask(X, task_ids)  # validates the labels
+        return self._features(X) @ self.components_
