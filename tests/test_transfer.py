@@ -145,7 +145,7 @@ def test_tradaboost_runs_for_both_tasks(shifted):
     assert regressor.score(X[domain == "target"], y[domain == "target"]) > 0.5
 
 
-def test_auto_scores_by_cross_validation_on_the_target(shifted):
+def test_auto_scores_by_repeated_cross_validation_on_the_target(shifted):
     from sklearn_mtl.model_selection import TaskKFold
 
     X, y, domain = shifted
@@ -153,27 +153,76 @@ def test_auto_scores_by_cross_validation_on_the_target(shifted):
     model = TransferRegressor(
         target="target", candidates=["target_only", "pooled", "parameter"]
     ).fit(X, y, task_ids=domain)
-    # By hand: 3 shuffled TaskKFold folds of the target rows (one task);
-    # sources always in training.
+    # By hand: 3 repeats (seeds 0, 1, 2) of 3 shuffled TaskKFold folds of the
+    # target rows (one task); sources always in training.
     Xt, yt = X[target], y[target]
     hand = {"target_only": [], "pooled": []}
-    folds = TaskKFold(3, stratify=False, shuffle=True, random_state=0).split(
-        Xt, yt, task_ids=np.zeros(len(Xt))
-    )
-    for train, test in folds:
-        alone = Ridge().fit(Xt[train], yt[train])
-        pooled = Ridge().fit(
-            np.vstack([X[~target], Xt[train]]), np.r_[y[~target], yt[train]]
+    for seed in range(3):
+        folds = TaskKFold(3, stratify=False, shuffle=True, random_state=seed).split(
+            Xt, yt, task_ids=np.zeros(len(Xt))
         )
-        hand["target_only"].append(np.mean((alone.predict(Xt[test]) - yt[test]) ** 2))
-        hand["pooled"].append(np.mean((pooled.predict(Xt[test]) - yt[test]) ** 2))
-    for method, errors in hand.items():
-        assert model.cv_results_[method][0] == pytest.approx(-np.mean(errors))
-        assert model.cv_results_[method][1] == pytest.approx(np.std(errors))
-    scores = {m: s[0] for m, s in model.cv_results_.items()}
-    assert model.method_ == max(scores, key=scores.get)
+        for train, test in folds:
+            alone = Ridge().fit(Xt[train], yt[train])
+            pooled = Ridge().fit(
+                np.vstack([X[~target], Xt[train]]), np.r_[y[~target], yt[train]]
+            )
+            hand["target_only"].append(
+                -np.mean((alone.predict(Xt[test]) - yt[test]) ** 2)
+            )
+            hand["pooled"].append(-np.mean((pooled.predict(Xt[test]) - yt[test]) ** 2))
+    results = model.cv_results_
+    methods = list(results["method"])
+    assert methods == ["target_only", "pooled", "parameter"]
+    for method, scores in hand.items():
+        row = methods.index(method)
+        split = [results[f"split{k}_score"][row] for k in range(9)]
+        np.testing.assert_allclose(split, scores)
+        assert results["mean_score"][row] == pytest.approx(np.mean(scores))
+        assert results["std_score"][row] == pytest.approx(np.std(scores))
+        assert results["sem_score"][row] == pytest.approx(np.std(scores, ddof=1) / 3)
+    assert results["rank_score"].tolist() == list(
+        1 + np.argsort(np.argsort(-results["mean_score"]))
+    )
+    assert results["chosen"].sum() == 1
+    assert methods[int(np.argmax(results["chosen"]))] == model.method_
+    assert "repeated cross-validation" in results["rule"][0] == model.selection_
     # The shifted target's model differs a little: a source helps 15 rows.
     assert model.method_ != "target_only"
+
+
+def test_auto_tie_goes_to_the_simplest_method_using_the_source(shifted):
+    """Two methods whose fold scores agree within their paired standard error
+    tie; the simpler (earlier in the documented order) wins even with the
+    lower mean, and a clearly better method is never called a tie."""
+    from sklearn_mtl.transfer._selection import _SIMPLICITY
+
+    X, y, domain = shifted
+    model = TransferRegressor(
+        Ridge(alpha=1.0),
+        target="target",
+        candidates=["target_only", "source_only", "pooled", "parameter"],
+    ).fit(X, y, task_ids=domain)
+    results = model.cv_results_
+    methods = list(results["method"])
+    best = int(np.nanargmax(results["mean_score"]))
+    splits = np.array(
+        [[results[f"split{k}_score"][m] for k in range(9)] for m in range(4)]
+    )
+    difference = splits[best] - splits
+    gap, sem = difference.mean(axis=1), difference.std(axis=1, ddof=1) / 3
+    np.testing.assert_allclose(results["gap_to_best"], gap)
+    np.testing.assert_array_equal(results["tied_with_best"], gap <= sem)
+    tied = [m for m, t in zip(methods, gap <= sem) if t]
+    assert model.method_ == min(tied, key=_SIMPLICITY.index)
+    assert _SIMPLICITY[0] == "source_only" and _SIMPLICITY[-1] == "target_only"
+    # Identical candidates are always tied (gap 0 <= 0): the order decides.
+    same = TransferRegressor(
+        target="target", candidates=["augment", "pooled"], n_repeats=2
+    )
+    same.fit(X, np.where(domain == "target", y, y), task_ids=domain)
+    assert same.method_ in {"pooled", "augment"}
+    if same.cv_results_["tied_with_best"].all():
+        assert same.method_ == "pooled"
 
 
 def test_auto_can_refuse_a_useless_source(shifted):
@@ -257,8 +306,10 @@ def test_clear_errors(shifted):
     with pytest.raises(ValueError, match="set target"):
         TransferRegressor().fit(X, y, task_ids=domain)
     few = np.r_[np.zeros(len(y) - 1), 1]
-    with pytest.raises(ValueError, match="at least 2 labelled target samples"):
+    with pytest.raises(ValueError, match="at least 2 target rows"):
         TransferRegressor(target=1.0).fit(X, y, task_ids=few)
+    with pytest.raises(ValueError, match="at least 2 labelled target samples"):
+        TransferRegressor(target=1.0, allow_unlabelled=False).fit(X, y, task_ids=few)
     source = Ridge().fit(X[:, :3], y)
     with pytest.raises(
         ValueError, match="fitted on 3 features but the target data has 4"
@@ -451,7 +502,7 @@ def test_shared_representation_uses_each_rows_own_mmoe_gate(shifted):
 def test_auto_default_candidates_are_the_cheap_methods(shifted):
     X, y, domain = shifted
     model = TransferRegressor(target="target").fit(X, y, task_ids=domain)
-    assert set(model.cv_results_) == {
+    assert set(model.cv_results_["method"]) == {
         "target_only",
         "source_only",
         "pooled",

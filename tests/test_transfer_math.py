@@ -201,6 +201,7 @@ def test_tradaboost_through_the_classifier(tiny_classification):
         method="tradaboost",
         target="t",
         n_estimators=3,
+        boosting_errors="training",
     ).fit(X, y, task_ids=domain)
     # The estimator puts sources first, as the hand run does.
     _, betas, learners, _ = _tradaboost_by_hand(X, y, is_source, 3)

@@ -9,7 +9,10 @@ the target (``task_ids == target``); target rows' labels are never read.
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, mean_squared_error
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.metadata_routing import _raise_for_params
 from sklearn.utils.validation import check_array
 
@@ -72,6 +75,25 @@ class _DomainScorer(_TaskIdsScorer):
         _raise_for_params(kwargs, self, None)
         return self._score(None, estimator, X, y_true, task_ids=task_ids, **kwargs)
 
+    def _domains(self, X, y_true, task_ids):
+        """``(X, is_target, y_source)``: validated rows, target mask, the
+        source rows' labels (all present; target labels never read)."""
+        X = check_array(X, input_name="X")
+        is_target = _target_rows(X, task_ids, self._target, self._owner)
+        if is_target.all():
+            raise ValueError(
+                f"{self._owner} scores held-out source rows, but every row to "
+                "score is a target row."
+            )
+        y_source = np.asarray(y_true)[~is_target]
+        if missing_labels(y_source).any():
+            raise ValueError(
+                f"{self._owner}: a source row to score has no label (NaN or None)."
+            )
+        if y_source.dtype.kind == "O":
+            y_source = np.asarray(y_source.tolist())
+        return X, is_target, y_source
+
 
 class _ImportanceWeightedScorer(_DomainScorer):
     _owner = "The importance-weighted scorer"
@@ -90,20 +112,7 @@ class _ImportanceWeightedScorer(_DomainScorer):
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
         from ..transfer import discriminator_weights, kliep_weights
 
-        X = check_array(X, input_name="X")
-        is_target = _target_rows(X, kwargs.get("task_ids"), self._target, self._owner)
-        if is_target.all():
-            raise ValueError(
-                f"{self._owner} weighs the validation loss of source rows, but "
-                "every row to score is a target row."
-            )
-        y_source = np.asarray(y_true)[~is_target]
-        if missing_labels(y_source).any():
-            raise ValueError(
-                f"{self._owner}: a source row to score has no label (NaN or None)."
-            )
-        if y_source.dtype.kind == "O":
-            y_source = np.asarray(y_source.tolist())
+        X, is_target, y_source = self._domains(X, y_true, kwargs.get("task_ids"))
         X_source, X_target = X[~is_target], X[is_target]
         weigh = kliep_weights if self._weighting == "kliep" else discriminator_weights
         weights = weigh(X_source, X_target)

@@ -40,6 +40,13 @@ class SourceTarget:
         self.w_source, self.w_target = weights[~is_target], weights[train]
         self.source_task_index = data.task_index[~is_target]
 
+    def withhold_target_labels(self):
+        """Treat every target row as unlabelled (``use_target_labels=False``):
+        no supervised loss sees a target label; adaptations still read every
+        target row's features."""
+        self.X_target = self.X_target[:0]
+        self.y_target, self.w_target = self.y_target[:0], self.w_target[:0]
+
     @property
     def n_labelled_target(self):
         return self.X_target.shape[0]

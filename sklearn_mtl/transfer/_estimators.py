@@ -13,8 +13,11 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_predict_data, missing_labels
+from ._boosting import fit_tradaboost_held_out
 from ._domains import split_source_target
+from ._estimator_doc import _DOC
 from ._instance import fit_tradaboost, fit_two_stage_tradaboost_r2, kmm_weights
+from ._label_free import LABEL_FREE_SCORINGS
 from ._mapping import EntropicOTMapping, LinearOTMapping
 from ._parameter import (
     _check_same_classes,
@@ -70,12 +73,16 @@ class _WithTransform:
     def predict_proba(self, X):
         return self.model.predict_proba(self.transformer.transform(X))
 
-    def predict_source(self, X):
-        """Predict rows *of the source domain*: transformed as source rows."""
+    def source_features(self, X):
+        """Rows *of the source domain*, transformed as source rows."""
         transformer = self.transformer
         source = transformer.tasks_[transformer.tasks_ != transformer.target_][0]
         task_ids = np.full(X.shape[0], source, dtype=transformer.tasks_.dtype)
-        return self.model.predict(transformer.transform(X, task_ids=task_ids))
+        return transformer.transform(X, task_ids=task_ids)
+
+    def predict_source(self, X):
+        """Predict rows *of the source domain*: transformed as source rows."""
+        return self.model.predict(self.source_features(X))
 
 
 class _TransferModel(_MethodSelectionMixin, BaseEstimator):
@@ -90,8 +97,12 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         "trunk_learning_rate": [None, Interval(Real, 0, None, closed="left")],
         "candidates": [None, list, tuple],
         "cv_folds": [Interval(Integral, 2, None, closed="left")],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "unlabelled_scoring": [StrOptions(set(LABEL_FREE_SCORINGS))],
+        "boosting_errors": [StrOptions({"held_out", "training"})],
         "task_column": [None, Integral, str],
         "allow_unlabelled": ["boolean"],
+        "use_target_labels": ["boolean"],
         "random_state": ["random_state"],
     }
     _classifier = False
@@ -109,8 +120,12 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         trunk_learning_rate=None,
         candidates=None,
         cv_folds=3,
+        n_repeats=3,
+        unlabelled_scoring="circular",
+        boosting_errors="held_out",
         task_column=None,
-        allow_unlabelled=False,
+        allow_unlabelled=True,
+        use_target_labels=True,
         random_state=None,
     ):
         self.estimator = estimator
@@ -123,8 +138,12 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         self.trunk_learning_rate = trunk_learning_rate
         self.candidates = candidates
         self.cv_folds = cv_folds
+        self.n_repeats = n_repeats
+        self.unlabelled_scoring = unlabelled_scoring
+        self.boosting_errors = boosting_errors
         self.task_column = task_column
         self.allow_unlabelled = allow_unlabelled
+        self.use_target_labels = use_target_labels
         self.random_state = random_state
 
     def _base_estimator(self):
@@ -207,6 +226,17 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
             return _WithTransform(transformer, _fit(clone(estimator), X_new, y, w))
         _require_weights(estimator, method)  # tradaboost
         if self._classifier:
+            if self.boosting_errors == "held_out":
+                return fit_tradaboost_held_out(
+                    estimator,
+                    X,
+                    y,
+                    w,
+                    is_source,
+                    np.unique(y),
+                    self.n_estimators,
+                    random_state=self.random_state,
+                )
             model, _ = fit_tradaboost(
                 estimator, X, y, w, is_source, np.unique(y), self.n_estimators
             )
@@ -346,6 +376,8 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
             classifier=self._classifier,
             allow_unlabelled=self.allow_unlabelled,
         )
+        if not self.use_target_labels:
+            split.withhold_target_labels()
         self._check_source_estimator(split.X_target.shape[1])
         available = self._available(split)
         cache = _SourceCache(split)
@@ -401,6 +433,26 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         if hasattr(self.estimator_, "predict_source"):
             return np.asarray(self.estimator_.predict_source(X))
         return np.asarray(self.estimator_.predict(X))
+
+    def _predict_proba_source_rows(self, X):
+        """``predict_proba`` of held-out *source* rows, as ``_predict_source_rows``."""
+        X = self._target_X(X)
+        model = self.estimator_
+        if isinstance(model, _WithTransform):
+            return np.asarray(model.model.predict_proba(model.source_features(X)))
+        return np.asarray(model.predict_proba(X))
+
+    def _embedded_features(self, X_source, X_target):
+        """Features the final model reads for source and target rows: the
+        mapped space of a transforming method, else the input features (the
+        deep embedded validation scorer weighs rows there)."""
+        X_source, X_target = self._target_X(X_source), self._target_X(X_target)
+        model = self.estimator_
+        if isinstance(model, _WithTransform):
+            return model.source_features(X_source), model.transformer.transform(
+                X_target
+            )
+        return X_source, X_target
 
     def _target_X(self, X):
         check_is_fitted(self, "estimator_")
@@ -495,135 +547,6 @@ def _require_weights(estimator, method):
         )
 
 
-_DOC = """
-    Two ways to give the source: (1) data — ``fit(X, y, task_ids=...)`` with
-    ``target`` naming the target task, every other task a source (several
-    sources work); (2) a model already fitted on the source —
-    ``source_estimator`` (wrap it in ``sklearn.frozen.FrozenEstimator`` to
-    keep it from being refitted), then ``fit(X_target, y_target)``.
-    ``predict`` serves the target.
-
-    Unlabelled target rows (``allow_unlabelled=True``): a target row whose
-    label is missing — NaN in a float ``y`` (regression, or classification
-    with float-coded classes), None or NaN in an object ``y`` — is used for
-    adaptation only: every domain adaptation (CORAL, KMM, ...) estimates the
-    target distribution from every target row, labelled or not, and no
-    supervised loss ever sees an unlabelled row. An integer ``y`` has no
-    marker (-1 is a real class).
-    Zero labelled target rows is the unsupervised case, a few the
-    semi-supervised one; a missing label in a source task raises, naming it.
-    ``score`` skips rows without a label.
-
-    Methods (``method``, grid-searchable):
-
-    - "target_only": ``estimator`` on the target alone (the baseline);
-    - "source_only": the source model applied to the target;
-    - "pooled": ``estimator`` on sources and target together;
-    - "parameter": a linear model regularized toward the source model's
-      coefficients, penalty ``(alpha/2) ||w - w_source||^2`` (squared loss in
-      closed form, logistic loss by L-BFGS; intercept unpenalized). The
-      source model is ``source_estimator``, else ``estimator`` (which must
-      then be linear) fitted on the source data, as for "source_only";
-    - "finetune": a :class:`~sklearn_mtl.MultiTask{kind}` ``estimator`` trained
-      on the sources, its trunk copied into a fresh network trained on the
-      target (``freeze_trunk``, ``trunk_learning_rate``);
-    - "warm_start": ``estimator`` refitted on the target starting from the
-      source model (``source_estimator``, else ``estimator`` fitted on the
-      source data): from its coefficients through ``coef_init``, or with
-      ``warm_start=True`` from a copy of its fitted state (same class) or its
-      ``coef_`` / ``intercept_``;
-    - "augment": feature augmentation (Daumé 2007), then ``estimator``;
-    - "coral": CORAL alignment of the sources to the target, then ``estimator``;
-    - "kmm": sources reweighted by kernel mean matching, then ``estimator``;
-    - "kliep", "discriminator": sources reweighted by a density ratio
-      (:func:`~sklearn_mtl.transfer.kliep_weights`,
-      :func:`~sklearn_mtl.transfer.discriminator_weights`), then
-      ``estimator``;
-    - "linear_ot", "entropic_ot": sources moved onto the target by optimal
-      transport (:class:`~sklearn_mtl.transfer.LinearOTMapping`,
-      :class:`~sklearn_mtl.transfer.EntropicOTMapping`, which needs POT),
-      then ``estimator``;
-    - "subspace_alignment", "tca": sources and target projected to a shared
-      subspace (:class:`~sklearn_mtl.transfer.SubspaceAlignment`,
-      :class:`~sklearn_mtl.transfer.TCA`), ``estimator`` trained and
-      predicting there;
-    - "tradaboost": {boosting};
-    - "auto" (default): each of ``candidates`` scored by ``cv_folds``-fold
-      cross-validation on the target rows (sources always in training;
-      {metric}), the best refitted. The default candidates are the cheap
-      methods — target_only, source_only, pooled, parameter, augment, coral
-      (those the given source allows), about one fit of ``estimator`` per
-      fold each; list "kmm", "kliep", "discriminator", "linear_ot",
-      "entropic_ot", "subspace_alignment", "tca", "tradaboost", "finetune" or
-      "warm_start" in ``candidates`` to compare them too. What does not depend
-      on the target labels is computed once per ``fit`` and shared by the
-      folds and the final refit: the source model and every adaptation's
-      weights or fitted transformer (from the source rows and the features of
-      all target rows). The folds are
-      :class:`~sklearn_mtl.model_selection.TaskKFold` on the labelled target
-      rows (shuffled with a fixed seed, stratified by class for classifiers
-      when every class has 2 labelled rows). With fewer than 2 labelled target
-      rows there is nothing to cross-validate: "auto" takes the first of
-      coral, kmm, source_only, pooled, augment among the candidates (a
-      label-free rule; ``cv_results_`` then holds NaN scores). ``method_``,
-      ``cv_results_`` and ``selection_`` tell what was chosen and why, so a
-      source that does not help shows as "target_only" winning.
-
-    Parameters
-    ----------
-    estimator : estimator, default=None
-        Base model of the methods that need one (default {default}).
-    method : str, default="auto"
-        See above.
-    target : object, default=None
-        Label of the target task (None: the only task).
-    source_estimator : fitted estimator, default=None
-        A model fitted on the source, for "source_only", "parameter" (linear)
-        and "finetune" (multi-task network).
-    alpha : float, default=1.0
-        Strength of the pull toward the source coefficients ("parameter").
-    n_estimators : int, default=10
-        Boosting rounds ("tradaboost"{steps}).
-    freeze_trunk : bool or int, default=False
-        "finetune": True keeps the copied trunk fixed (only the head trains);
-        an int k freezes the trunk's first k layers that hold parameters.
-    trunk_learning_rate : float, default=None
-        "finetune": the trunk's learning rate (None: the estimator's).
-    candidates : list of str, default=None
-        Methods "auto" compares (None: the default list above). An empty list,
-        or one whose methods the given source cannot run, raises.
-    cv_folds : int, default=3
-        Folds of the target rows for "auto" (and the two-stage TrAdaBoost.R2).
-    task_column : int or str, default=None
-        Column of ``X`` holding the task label.
-    allow_unlabelled : bool, default=False
-        Keep target rows with a missing label as unlabelled rows (see above)
-        instead of raising. Methods with a supervised loss on the target
-        (target_only, parameter, finetune, warm_start, tradaboost) need at
-        least 2 labelled target rows.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the fold shuffling of the two-stage TrAdaBoost.R2.
-
-    Attributes
-    ----------
-    method_ : str
-        The method used (the one chosen by "auto").
-    cv_results_ : dict
-        "auto" only: method -> (mean, std) of the cross-validated score (NaN
-        when the label-free rule chose).
-    selection_ : str
-        "auto" only: how the method was chosen (cross-validation, and on how
-        many labelled target rows, or the label-free rule).
-    estimator_ : object
-        The fitted target model.
-    target_ : object
-        The target task label.
-    tasks_ : ndarray
-        Task labels seen in fit.
-    n_features_in_ : int
-        Number of columns of ``X`` in fit."""
-
-
 class TransferRegressor(MultiTaskRegressorMixin, _TransferModel):
     __doc__ = f"""Regression on a target task using source tasks or a source model.
 {
@@ -693,7 +616,7 @@ class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
     >>> domain = np.repeat(["source", "target"], [100, 20])
     >>> y = (X[:, 0] + 0.2 * X[:, 1] > 0).astype(int)
     >>> model = TransferClassifier(target="target").fit(X, y, task_ids=domain)
-    >>> model.method_ in model.cv_results_
+    >>> model.method_ in model.cv_results_["method"]
     True
     """
 

@@ -53,10 +53,6 @@ _NEEDS_TARGET_LABELS = {
     "warm_start",
     "tradaboost",
 }
-# method="auto" without target labels to cross-validate on: the first of these
-# among the candidates. CORAL first: it reads every target row's features and
-# costs one fit; KMM next (a QP); then the sources unchanged.
-_LABEL_FREE_ORDER = ("coral", "kmm", "source_only", "pooled", "augment")
 # The cheap methods: one fit of the estimator each (plus, for "parameter", a
 # small L-BFGS on the target rows). "kmm" (a QP over all source pairs),
 # "tradaboost" (n_estimators fits, two-stage CV for regression), "finetune" and
@@ -71,6 +67,48 @@ _DEFAULT_CANDIDATES = (
     "augment",
     "coral",
 )
+# Without enough target labels to cross-validate: the methods that need no
+# target label and cost about one fit of the estimator plus a d x d
+# eigenproblem or matrix square root (never a problem over all row pairs).
+_LABEL_FREE_CANDIDATES = ("source_only", "coral", "linear_ot", "subspace_alignment")
+# Cross-validation needs at least this many labelled target rows (and twice
+# ``cv_folds``, and for classifiers 2 rows of each class); fewer: label-free.
+_MIN_CV_LABELS = 10
+# A tie goes to the earliest of these: the simplest method that uses the
+# source first (fewest fitted pieces), "target_only" (ignores the source) last.
+_SIMPLICITY = (
+    "source_only",
+    "pooled",
+    "parameter",
+    "warm_start",
+    "augment",
+    "coral",
+    "linear_ot",
+    "subspace_alignment",
+    "kmm",
+    "kliep",
+    "discriminator",
+    "tca",
+    "entropic_ot",
+    "tradaboost",
+    "finetune",
+    "target_only",
+)
+
+
+def _simplicity(method):
+    """Position in the tie order; methods it does not list go just before
+    "target_only"."""
+    if method in _SIMPLICITY:
+        return _SIMPLICITY.index(method)
+    return len(_SIMPLICITY) - 1.5
+
+
+def _rank(means):
+    """GridSearchCV-style ranks (1 = best, ties share the smaller rank), NaN last."""
+    key = np.where(np.isfinite(means), -means, np.inf)
+    order = np.sort(key)
+    return np.searchsorted(order, key, side="left").astype(np.int32) + 1
 
 
 class _SourceCache:
@@ -112,31 +150,46 @@ class _MethodSelectionMixin:
             available = [m for m in available if m not in _NEEDS_TARGET_LABELS]
         return available
 
-    def _target_folds(self, split):
-        """Folds of the labelled target rows: the package's :class:`TaskKFold`.
+    def _enough_labels(self, split):
+        """Whether the labelled target rows suffice for cross-validation."""
+        n_labelled = split.n_labelled_target
+        if n_labelled < max(_MIN_CV_LABELS, 2 * self.cv_folds):
+            return False
+        if self._classifier:
+            counts = np.unique(split.y_target, return_counts=True)[1]
+            return len(counts) >= 2 and counts.min() >= 2
+        return True
 
-        One task (the target), shuffled with a fixed seed so that ``fit`` is
-        deterministic; stratified by class for classifiers when every class
-        has at least two labelled rows (the folds then number at most the
-        smallest class count).
+    def _target_folds(self, split):
+        """``n_repeats`` x folds of the labelled target rows.
+
+        Each repeat is the package's :class:`TaskKFold` on the one target
+        task, shuffled with seed ``repeat`` (``fit`` is deterministic) and,
+        for classifiers, stratified by class (folds then at most the smallest
+        class count): a repeated stratified k-fold through the task
+        convention.
         """
         n_target = split.n_labelled_target
         n_splits = min(self.cv_folds, n_target)
         stratify = False
         if self._classifier:
-            smallest = np.unique(split.y_target, return_counts=True)[1].min()
-            if smallest >= 2:
-                n_splits, stratify = min(n_splits, smallest), True
-        splitter = TaskKFold(n_splits, stratify=stratify, shuffle=True, random_state=0)
-        return list(
-            splitter.split(
-                split.X_target, split.y_target, task_ids=np.zeros(n_target, int)
+            n_splits, stratify = (
+                min(n_splits, np.unique(split.y_target, return_counts=True)[1].min()),
+                True,
             )
-        )
+        task_ids = np.zeros(n_target, int)
+        return [
+            fold
+            for repeat in range(self.n_repeats)
+            for fold in TaskKFold(
+                n_splits, stratify=stratify, shuffle=True, random_state=repeat
+            ).split(split.X_target, split.y_target, task_ids=task_ids)
+        ]
 
-    def _cv_score(self, method, split, cache, folds):
-        scores = []
-        for train, test in folds:
+    def _fold_scores(self, method, split, cache, folds):
+        """Score of ``method`` on every fold (NaN on all if a fold cannot fit)."""
+        scores = np.full(len(folds), np.nan)
+        for k, (train, test) in enumerate(folds):
             fold = copy.copy(split)
             fold.X_target, fold.y_target = split.X_target[train], split.y_target[train]
             fold.w_target = split.w_target[train]
@@ -144,25 +197,28 @@ class _MethodSelectionMixin:
                 model = self._fit_method(method, fold, cache)
                 prediction = model.predict(split.X_target[test])
             except ValueError:  # e.g. a fold with one class left
-                return np.nan, np.nan
+                return np.full(len(folds), np.nan)
             truth = split.y_target[test]
-            scores.append(
+            scores[k] = (
                 accuracy_score(truth, prediction)
                 if self._classifier
                 else -mean_squared_error(truth, prediction)
             )
-        return float(np.mean(scores)), float(np.std(scores))
+        return scores
 
-    def _choose(self, split, available, cache):
+    def _usable_candidates(self, split, available, label_free):
         if self.candidates is None:
-            candidates = list(_DEFAULT_CANDIDATES)
+            candidates = list(
+                _LABEL_FREE_CANDIDATES if label_free else _DEFAULT_CANDIDATES
+            )
         else:
             candidates = list(self.candidates)
             if not candidates:
                 raise ValueError(
                     "candidates is empty; name the methods method='auto' should "
                     f"compare (any of {list(METHODS)}), or None for the default "
-                    f"{list(_DEFAULT_CANDIDATES)}."
+                    f"{list(_DEFAULT_CANDIDATES)} (with enough target labels) or "
+                    f"{list(_LABEL_FREE_CANDIDATES)} (without)."
                 )
         unknown = [c for c in candidates if c not in METHODS]
         if unknown:
@@ -170,27 +226,98 @@ class _MethodSelectionMixin:
                 f"candidates has unknown methods {unknown}; known: {METHODS}."
             )
         usable = [c for c in candidates if c in available]
+        if label_free:
+            usable = [c for c in usable if c not in _NEEDS_TARGET_LABELS]
         if not usable:
             raise ValueError(
                 f"None of candidates {candidates} can run with the given source "
                 f"and {split.n_labelled_target} labelled target row(s); available "
                 f"here: {available}."
             )
-        if split.n_labelled_target < 2:
-            # Nothing to cross-validate on: a documented label-free rule.
-            self.cv_results_ = {m: (np.nan, np.nan) for m in usable}
-            chosen = next((m for m in _LABEL_FREE_ORDER if m in usable), usable[0])
-            self.selection_ = (
-                f"label-free default: {split.n_labelled_target} labelled target "
-                f"row(s), too few to cross-validate; first of {_LABEL_FREE_ORDER} "
-                "among the candidates"
-            )
-            return chosen
+        return usable
+
+    def _choose(self, split, available, cache):
+        label_free = not self._enough_labels(split)
+        usable = self._usable_candidates(split, available, label_free)
+        if label_free:
+            return self._choose_label_free(split, usable)
         folds = self._target_folds(split)
-        self.cv_results_ = {m: self._cv_score(m, split, cache, folds) for m in usable}
-        self.selection_ = (
-            f"cross-validation: TaskKFold({len(folds)} folds) on "
-            f"{split.n_labelled_target} labelled target rows"
+        scores = np.array([self._fold_scores(m, split, cache, folds) for m in usable])
+        n_scores = len(folds)
+        means = scores.mean(axis=1)
+        finite = np.isfinite(means)
+        rule = (
+            f"repeated cross-validation: {self.n_repeats} x TaskKFold("
+            f"{n_scores // self.n_repeats} folds) on {split.n_labelled_target} "
+            "labelled target rows; tie (mean gap to the best at most its paired "
+            f"standard error over the {n_scores} fold scores) -> the simplest "
+            "tied method in the documented order"
         )
-        finite = {m: s for m, s in self.cv_results_.items() if np.isfinite(s[0])}
-        return max(finite, key=lambda m: finite[m][0]) if finite else "target_only"
+        results = {"method": np.asarray(usable, dtype=object)}
+        for k in range(n_scores):
+            results[f"split{k}_score"] = scores[:, k]
+        sem = scores.std(axis=1, ddof=1) / np.sqrt(n_scores)
+        results.update(mean_score=means, std_score=scores.std(axis=1), sem_score=sem)
+        if not finite.any():
+            chosen = "target_only" if "target_only" in usable else usable[0]
+            gap = gap_sem = np.full(len(usable), np.nan)
+            tied = np.zeros(len(usable), bool)
+            rule += "; no candidate could be scored: fell back to " + chosen
+        else:
+            best = int(np.nanargmax(means))
+            # Paired over the same folds: the fold-to-fold noise both
+            # methods share cancels.
+            differences = scores[best] - scores
+            gap = differences.mean(axis=1)
+            gap_sem = differences.std(axis=1, ddof=1) / np.sqrt(n_scores)
+            tied = finite & (gap <= gap_sem)
+            chosen = min((m for m, t in zip(usable, tied) if t), key=_simplicity)
+        results.update(
+            gap_to_best=gap,
+            gap_sem=gap_sem,
+            tied_with_best=tied,
+            rank_score=_rank(means),
+            chosen=np.asarray([m == chosen for m in usable]),
+            rule=np.asarray([rule] * len(usable), dtype=object),
+        )
+        self.cv_results_, self.selection_ = results, rule
+        return chosen
+
+    def _choose_label_free(self, split, usable):
+        """Pick by the label-free scorer ``unlabelled_scoring`` on held-out
+        source rows and every target row (see the class docstring)."""
+        from . import _label_free
+
+        if not split.has_source or len(usable) == 1:
+            chosen = next((m for m in _SIMPLICITY if m in usable), usable[0])
+            rule = (
+                f"label-free default: {split.n_labelled_target} labelled target "
+                "row(s) and no source rows to score on; the simplest candidate"
+            )
+            scores = np.full(len(usable), np.nan)
+        else:
+            scores = _label_free.scores(self, split, usable)
+            rule = (
+                f"label-free: {split.n_labelled_target} labelled target row(s), "
+                f"too few to cross-validate; {self.unlabelled_scoring!r} scorer on "
+                f"a held-out third of the source rows and every target row; ties "
+                "-> the simplest method"
+            )
+            if np.isfinite(scores).any():
+                top = np.nanmax(scores)
+                chosen = min(
+                    (m for m, v in zip(usable, scores) if v == top), key=_simplicity
+                )
+            else:
+                chosen = next((m for m in _SIMPLICITY if m in usable), usable[0])
+                rule += "; no candidate could be scored: the simplest"
+        self.cv_results_ = {
+            "method": np.asarray(usable, dtype=object),
+            "mean_score": scores,
+            "std_score": np.full(len(usable), np.nan),
+            "rank_score": _rank(scores),
+            "chosen": np.asarray([m == chosen for m in usable]),
+            "rule": np.asarray([rule] * len(usable), dtype=object),
+        }
+        self.selection_ = rule
+        return chosen
