@@ -8,15 +8,18 @@ _DOC = """
     keep it from being refitted), then ``fit(X_target, y_target)``.
     ``predict`` serves the target.
 
-    Unlabelled target rows (``allow_unlabelled=True``): a target row whose
-    label is missing — NaN in a float ``y`` (regression, or classification
-    with float-coded classes), None or NaN in an object ``y`` — is used for
-    adaptation only: every domain adaptation (CORAL, KMM, ...) estimates the
-    target distribution from every target row, labelled or not, and no
-    supervised loss ever sees an unlabelled row. An integer ``y`` has no
-    marker (-1 is a real class).
-    Zero labelled target rows is the unsupervised case, a few the
-    semi-supervised one; a missing label in a source task raises, naming it.
+    Unlabelled target rows (the default, ``allow_unlabelled=True``): a target
+    row whose label is missing — NaN in a float ``y`` (regression, or
+    classification with float-coded classes), None or NaN in an object ``y``
+    — is used for adaptation only: every domain adaptation (CORAL, KMM, ...)
+    estimates the target distribution from every target row, labelled or
+    not, and no supervised loss ever sees an unlabelled row. An integer ``y``
+    has no marker (-1 is a real class). Zero labelled target rows is the
+    unsupervised case, a few the semi-supervised one; a missing label in a
+    source task raises, naming it. ``allow_unlabelled=False`` refuses a
+    missing target label instead. ``use_target_labels=False`` treats every
+    target row as unlabelled in ``fit`` even when ``y`` holds its label (so
+    that a splitter can keep the labels for scoring, as skada masks them);
     ``score`` skips rows without a label.
 
     Methods (``method``, grid-searchable):
@@ -53,26 +56,43 @@ _DOC = """
       :class:`~sklearn_mtl.transfer.TCA`), ``estimator`` trained and
       predicting there;
     - "tradaboost": {boosting};
-    - "auto" (default): each of ``candidates`` scored by ``cv_folds``-fold
-      cross-validation on the target rows (sources always in training;
-      {metric}), the best refitted. The default candidates are the cheap
-      methods — target_only, source_only, pooled, parameter, augment, coral
-      (those the given source allows), about one fit of ``estimator`` per
-      fold each; list "kmm", "kliep", "discriminator", "linear_ot",
-      "entropic_ot", "subspace_alignment", "tca", "tradaboost", "finetune" or
-      "warm_start" in ``candidates`` to compare them too. What does not depend
-      on the target labels is computed once per ``fit`` and shared by the
-      folds and the final refit: the source model and every adaptation's
-      weights or fitted transformer (from the source rows and the features of
-      all target rows). The folds are
-      :class:`~sklearn_mtl.model_selection.TaskKFold` on the labelled target
-      rows (shuffled with a fixed seed, stratified by class for classifiers
-      when every class has 2 labelled rows). With fewer than 2 labelled target
-      rows there is nothing to cross-validate: "auto" takes the first of
-      coral, kmm, source_only, pooled, augment among the candidates (a
-      label-free rule; ``cv_results_`` then holds NaN scores). ``method_``,
-      ``cv_results_`` and ``selection_`` tell what was chosen and why, so a
-      source that does not help shows as "target_only" winning.
+    - "auto" (default): chooses among ``candidates`` by one of two documented
+      rules, and reports the evidence in ``cv_results_`` and ``selection_``.
+
+      *Enough target labels* (at least ``max(10, 2 * cv_folds)`` labelled
+      target rows and, for classifiers, 2 of each class): repeated
+      cross-validation — ``n_repeats`` x
+      :class:`~sklearn_mtl.model_selection.TaskKFold` (``cv_folds`` folds,
+      seeds 0, 1, ...; stratified by class for classifiers, at most the
+      smallest class count of folds) on the labelled target rows, sources
+      always in training; {metric}. A *tie*: a candidate whose mean gap to
+      the best mean is at most the standard error of that gap over the
+      paired fold scores (``std(ddof=1) / sqrt(n_scores)``). Among the tied
+      candidates (the best included) the first in this order wins — the
+      simplest method that uses the source: source_only, pooled, parameter,
+      warm_start, augment, coral, linear_ot, subspace_alignment, kmm, kliep,
+      discriminator, tca, entropic_ot, tradaboost, finetune, then any other
+      method, target_only last. Default candidates: the cheap methods —
+      target_only, source_only, pooled, parameter, augment, coral — about
+      one fit of ``estimator`` per fold each. What does not depend on the
+      target labels (the source model, every adaptation's weights or fitted
+      transformer) is computed once per ``fit`` and shared by the folds.
+
+      *Few or no target labels*: a label-free scorer
+      (``unlabelled_scoring``, default circular validation,
+      :func:`~sklearn_mtl.metrics.make_circular_validation_scorer`) scores
+      each candidate fitted on a stratified two thirds of the source rows
+      and every target row's features (target labels unused), on the
+      held-out source third and every target row; the best score wins
+      (exact ties: the order above). Default candidates: source_only, coral,
+      linear_ot, subspace_alignment (no target label, about one fit plus a
+      d x d eigenproblem each); methods that train on target labels are
+      skipped. The winner is refitted on every row (target labels
+      included).
+
+      List other methods in ``candidates`` to compare them too (kmm, kliep,
+      discriminator, entropic_ot, tca, tradaboost, finetune, warm_start,
+      ...).
 
     Parameters
     ----------
@@ -99,26 +119,47 @@ _DOC = """
         or one whose methods the given source cannot run, raises.
     cv_folds : int, default=3
         Folds of the target rows for "auto" (and the two-stage TrAdaBoost.R2).
+    n_repeats : int, default=3
+        Repeats of the ``cv_folds``-fold cross-validation of "auto".
+    unlabelled_scoring : {{"circular", "deep_embedded", "importance_weighted", \
+            "prediction_entropy"}}, default="circular"
+        Label-free scorer of "auto" without enough target labels.
+    boosting_errors : {{"held_out", "training"}}, default="held_out"
+        "tradaboost" (classification): which mistakes reweight the rows —
+        "held_out": each row predicted by a learner fitted on the other half
+        of the rows (2-fold cross-fitting, stratified by domain and class,
+        seeded by ``random_state``), so a learner that interpolates its
+        training rows still reweights; "training": Dai et al.'s in-sample
+        mistakes (warns when the learner makes none).
     task_column : int or str, default=None
         Column of ``X`` holding the task label.
-    allow_unlabelled : bool, default=False
-        Keep target rows with a missing label as unlabelled rows (see above)
-        instead of raising. Methods with a supervised loss on the target
+    allow_unlabelled : bool, default=True
+        Keep target rows with a missing label as unlabelled rows (see above);
+        False raises on them. Methods with a supervised loss on the target
         (target_only, parameter, finetune, warm_start, tradaboost) need at
         least 2 labelled target rows.
+    use_target_labels : bool, default=True
+        False: every target row is unlabelled in ``fit`` (its label withheld
+        from training); see
+        :class:`~sklearn_mtl.model_selection.LeaveOneDomainOut`.
     random_state : int, RandomState instance or None, default=None
-        Seeds the fold shuffling of the two-stage TrAdaBoost.R2.
+        Seeds the fold shuffling of TrAdaBoost (held-out errors) and the
+        two-stage TrAdaBoost.R2. "auto"'s folds and held-out source rows use
+        fixed seeds, so ``fit`` is deterministic.
 
     Attributes
     ----------
     method_ : str
         The method used (the one chosen by "auto").
-    cv_results_ : dict
-        "auto" only: method -> (mean, std) of the cross-validated score (NaN
-        when the label-free rule chose).
+    cv_results_ : dict of ndarray
+        "auto" only, one entry per candidate as in ``GridSearchCV``:
+        "method", "mean_score", "std_score", "rank_score" (1 = best),
+        "chosen" and "rule" (the selection rule, as ``selection_``); with
+        cross-validation also "split<k>_score", "sem_score" (standard error
+        of the fold scores), "gap_to_best", "gap_sem" and "tied_with_best".
     selection_ : str
-        "auto" only: how the method was chosen (cross-validation, and on how
-        many labelled target rows, or the label-free rule).
+        "auto" only: the rule that chose (repeated cross-validation on how
+        many labelled target rows, or the label-free scorer).
     estimator_ : object
         The fitted target model.
     target_ : object
