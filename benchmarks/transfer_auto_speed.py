@@ -5,13 +5,14 @@
 
 "auto" scores each candidate method by 3 x 3-fold cross-validation on the
 labelled target rows (repeated, with a tie rule), then refits the best.
-Beside it, in the same process, a hand-written reference does what "auto" did before: every candidate
-(KMM included) refitted from scratch on every fold — the source model, the
-KMM weights and the CORAL alignment recomputed per fold — and one fit of the
-estimator on all rows (the floor). The table gives the best of ``--repeats``
-wall times and the ratios. A last row per data set hides every target
-label: "auto" then scores its label-free candidates by circular validation
-(reference: the one CORAL fit of the fixed rule it used before).
+Beside it, in the same process, a hand-written reference does what "auto"
+did before: every candidate (KMM included) refitted from scratch on every
+fold — the source model, the KMM weights and the CORAL alignment recomputed
+per fold — and one fit of the estimator on all rows (the floor). The table
+gives the best of ``--repeats`` wall times and the ratios. A last row per
+data set hides every target label: "auto" then scores its label-free
+candidates by circular validation (reference: the one CORAL fit of the fixed
+rule it used before).
 
 Data: a synthetic shift (4,600 source rows, 50 features, 10 classes, 30
 labelled target rows, 3 per class) and, with a data home, Office-Caltech10
