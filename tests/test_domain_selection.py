@@ -325,20 +325,29 @@ def test_auto_without_labels_scores_candidates_as_documented():
     model = TransferClassifier(target="t").fit(X, y_hidden, task_ids=domains)
     results = model.cv_results_
     assert "label-free" in model.selection_
-    # By hand: two thirds of the source rows (stratified, seed 0) and every
-    # target row fit each candidate; the held-out third and the target rows
-    # are scored by circular validation.
-    s = np.flatnonzero(domains == "s")
+    # By hand: every row fits each candidate (target labels hidden) and
+    # circular validation scores it on every row.
     t = np.flatnonzero(domains == "t")
-    train, held = train_test_split(s, test_size=1 / 3, random_state=0, stratify=y[s])
-    fit_rows, val_rows = np.r_[train, t], np.r_[held, t]
     codes = np.where(domains == "s", 0, 1)
     scorer = make_circular_validation_scorer(1)
     for method, score in zip(results["method"], results["mean_score"]):
         candidate = TransferClassifier(method=method, target=1).fit(
+            X, y_hidden, task_ids=codes
+        )
+        assert score == pytest.approx(scorer(candidate, X, y_hidden, task_ids=codes))
+    # The other scorers fit on a stratified two thirds of the source rows
+    # (seed 0) and score the held-out third with every target row.
+    s = np.flatnonzero(domains == "s")
+    train, held = train_test_split(s, test_size=1 / 3, random_state=0, stratify=y[s])
+    fit_rows, val_rows = np.r_[train, t], np.r_[held, t]
+    dev = TransferClassifier(target="t", unlabelled_scoring="deep_embedded")
+    dev.fit(X, y_hidden, task_ids=domains)
+    dev_scorer = make_deep_embedded_validation_scorer(1)
+    for method, score in zip(dev.cv_results_["method"], dev.cv_results_["mean_score"]):
+        candidate = TransferClassifier(method=method, target=1).fit(
             X[fit_rows], y_hidden[fit_rows], task_ids=codes[fit_rows]
         )
-        expected = scorer(
+        expected = dev_scorer(
             candidate, X[val_rows], y_hidden[val_rows], task_ids=codes[val_rows]
         )
         assert score == pytest.approx(expected)

@@ -81,9 +81,11 @@ _DOC = """
       *Few or no target labels*: a label-free scorer
       (``unlabelled_scoring``, default circular validation,
       :func:`~sklearn_mtl.metrics.make_circular_validation_scorer`) scores
-      each candidate fitted on a stratified two thirds of the source rows
-      and every target row's features (target labels unused), on the
-      held-out source third and every target row; the best score wins
+      each candidate fitted on the source rows and every target row's
+      features (target labels unused), on every source and target row
+      (circular validation's backward model never sees a source label; the
+      other scorers fit on a stratified two thirds of the source rows and
+      score on the held-out third); the best score wins
       (exact ties: the order above). Default candidates: source_only, coral,
       linear_ot, subspace_alignment (no target label, about one fit plus a
       d x d eigenproblem each); methods that train on target labels are

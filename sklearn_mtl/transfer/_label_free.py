@@ -1,11 +1,14 @@
 """``method="auto"`` without enough target labels: label-free scores.
 
-Each candidate method is fitted on two thirds of the source rows and every
-target row's features (target rows unlabelled), then scored by a label-free
-scorer of :mod:`sklearn_mtl.metrics` on the held-out source third and every
-target row. The scorers are the public ones, so what "auto" does is what
-``GridSearchCV(..., scoring=make_circular_validation_scorer(...))`` with a
-source/target split does.
+Each candidate method is fitted on the source rows and every target row's
+features (target rows unlabelled), then scored by a label-free scorer of
+:mod:`sklearn_mtl.metrics` on source rows and every target row. Circular
+validation scores the *backward* model, which never sees a source label, so
+it uses every source row for both; the scorers that read the fitted model's
+loss on source rows (deep embedded, importance-weighted) fit on a stratified
+two thirds and score on the held-out third. The scorers are the public
+ones: what "auto" does is what ``GridSearchCV`` with
+``scoring=make_circular_validation_scorer(...)`` does.
 """
 
 import numpy as np
@@ -56,10 +59,13 @@ def scores(model, split, candidates):
         counts = np.unique(y_source, return_counts=True)[1]
         if counts.min() >= 2 and len(counts) <= n_source // 3:
             stratify = y_source
-    # A fixed seed: "auto" is deterministic, like its cross-validation.
-    train, held_out = train_test_split(
-        np.arange(n_source), test_size=1 / 3, random_state=0, stratify=stratify
-    )
+    if model.unlabelled_scoring == "circular":
+        train = held_out = np.arange(n_source)
+    else:
+        # A fixed seed: "auto" is deterministic, like its cross-validation.
+        train, held_out = train_test_split(
+            np.arange(n_source), test_size=1 / 3, random_state=0, stratify=stratify
+        )
     X_target = split.X_target_all
     n_target = len(X_target)
     # Task codes: the source tasks keep their index, the target one past them.

@@ -297,11 +297,15 @@ class _MethodSelectionMixin:
             scores = np.full(len(usable), np.nan)
         else:
             scores = _label_free.scores(self, split, usable)
+            where = (
+                "every source row"
+                if self.unlabelled_scoring == "circular"
+                else "a held-out third of the source rows"
+            )
             rule = (
                 f"label-free: {split.n_labelled_target} labelled target row(s), "
                 f"too few to cross-validate; {self.unlabelled_scoring!r} scorer on "
-                f"a held-out third of the source rows and every target row; ties "
-                "-> the simplest method"
+                f"{where} and every target row; ties -> the simplest method"
             )
             if np.isfinite(scores).any():
                 top = np.nanmax(scores)
