@@ -4,6 +4,7 @@ Each estimator is a composition of a loss (:mod:`._losses`), a penalty
 (:mod:`._penalties`) and a solver (:mod:`._solvers`).
 """
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -103,12 +104,12 @@ _PARAMS_DOC = """
         the smallest value that gives ``W = 0``.
     alpha_l2 : float, default=0.0
         Ridge penalty added to the structured one (elastic-net combination).
-    loss_normalization : {{"sum", "mean"}}, default="sum"
+    loss_normalization : {"sum", "mean"}, default="sum"
         Per-task loss weight ``c_t``, see above.
     task_column : int or str, default=None
         Column of ``X`` holding each sample's task label, removed from the
         features. None: tasks come from ``task_ids`` or a 2-D ``y``.
-    solver : {{"auto", "apg", "bcd"}}, default="auto"
+    solver : {"auto", "apg", "bcd"}, default="auto"
         "apg": accelerated proximal gradient with backtracking and adaptive
         restart. "bcd": block coordinate descent over features on the
         per-task Gram blocks; it needs the squared loss and a penalty that is
@@ -131,7 +132,7 @@ _FITTED_DOC = """
         Solver iterations.
     tasks_ : ndarray of shape (n_tasks,)
         Sorted task labels (``0..T-1`` for a wide 2-D ``y``).
-    task_format_ : {{"long", "wide"}}
+    task_format_ : {"long", "wide"}
         How tasks were given in fit.
     n_features_in_ : int
         Number of columns of ``X`` in fit, task column included.
@@ -179,24 +180,24 @@ class _StructuredModel(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _fit_loss(self, loss, n_tasks):
-        """Solve for the parameters; sets ``alpha_max_`` and ``n_iter_``."""
-        penalty = self._penalty_class(self.alpha, self.alpha_l2)
-        x0 = loss.initial()
+    def _path_problem(self, X, y, task_ids=None, sample_weight=None):
+        """Validate the data and build the loss once, for fits at many ``alpha``.
+
+        The hook of :func:`~sklearn_mtl.linear._path.multitask_path` and the
+        ``...CV`` estimators: returns a :class:`_LossPath` whose ``fit(alpha)``
+        solves warm-started from its previous solution. Sets the
+        data-dependent fitted attributes (``tasks_``, ``classes_``...) on
+        ``self``.
+        """
+        raise NotImplementedError
+
+    def _fit_problem(self, problem):
+        x0 = None
         if self.warm_start and hasattr(self, "coef_"):
-            previous = self._packed_params()
-            if previous.shape == x0.shape:
-                x0 = previous
-        with blas_threads_for(n_tasks):
-            result, self.alpha_max_ = solve(
-                loss,
-                penalty,
-                x0,
-                solver=self.solver,
-                tol=self.tol,
-                max_iter=self.max_iter,
-            )
-        self.n_iter_ = result.n_iter
+            x0 = self._packed_params()
+        coef, intercept, result = problem.solve(self.alpha, x0)
+        self.coef_, self.intercept_ = coef, intercept
+        self.alpha_max_, self.n_iter_ = problem.alpha_max, result.n_iter
         if not result.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
@@ -204,7 +205,52 @@ class _StructuredModel(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return loss.coef_intercept(result.x)
+        return self
+
+
+class _LossPath:
+    """A structured problem with its loss built once, solved at any ``alpha``.
+
+    Building the loss (the per-task Gram blocks, O(n d^2)) is most of a
+    fit's cost on tall data; a path or a CV fold pays it once.
+    ``fit(alpha)`` returns a fitted copy of the template estimator, started
+    from the previous ``fit``'s solution (a warm start).
+    """
+
+    def __init__(self, template, loss, n_tasks):
+        self.template, self.loss, self.n_tasks = template, loss, n_tasks
+        self.alpha_max = template._penalty_class(0.0).dual_norm(loss.zero_gradient())
+        self._x, self.converged = None, True
+
+    def solve(self, alpha, x0=None):
+        """``(coef, intercept, SolverResult)`` at ``alpha``, from ``x0``."""
+        template = self.template
+        penalty = template._penalty_class(alpha, template.alpha_l2)
+        start = self.loss.initial()
+        if x0 is not None and x0.shape == start.shape:
+            start = x0
+        with blas_threads_for(self.n_tasks):
+            result, _ = solve(
+                self.loss,
+                penalty,
+                start,
+                solver=template.solver,
+                tol=template.tol,
+                max_iter=template.max_iter,
+            )
+        self._x = result.x
+        coef, intercept = self.loss.coef_intercept(result.x)
+        return coef, intercept, result
+
+    def fit(self, alpha):
+        """A copy of the template fitted at ``alpha``, warm-started."""
+        model = copy.copy(self.template)
+        model.alpha = alpha
+        coef, intercept, result = self.solve(alpha, self._x)
+        model.coef_, model.intercept_ = coef, intercept
+        model.alpha_max_, model.n_iter_ = self.alpha_max, result.n_iter
+        self.converged = result.converged
+        return model
 
 
 class _StructuredRegressor(
@@ -231,13 +277,15 @@ class _StructuredRegressor(
         self : object
             Fitted estimator.
         """
+        return self._fit_problem(self._path_problem(X, y, task_ids, sample_weight))
+
+    def _path_problem(self, X, y, task_ids=None, sample_weight=None):
         data = check_fit_data(
             self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
         )
         with blas_threads_for(data.n_tasks):
             loss = SquaredLoss(data, self.loss_normalization)
-        self.coef_, self.intercept_ = self._fit_loss(loss, data.n_tasks)
-        return self
+        return _LossPath(self, loss, data.n_tasks)
 
 
 class _StructuredClassifier(
@@ -264,6 +312,9 @@ class _StructuredClassifier(
         self : object
             Fitted estimator.
         """
+        return self._fit_problem(self._path_problem(X, y, task_ids, sample_weight))
+
+    def _path_problem(self, X, y, task_ids=None, sample_weight=None):
         data = check_fit_data(
             self,
             X,
@@ -275,12 +326,11 @@ class _StructuredClassifier(
         )
         self.classes_ = np.unique(data.y)
         loss = LogisticLoss(data, self.loss_normalization, self.classes_)
-        self.coef_, self.intercept_ = self._fit_loss(loss, data.n_tasks)
         if loss.problem.binary:
             self.task_class_mask_ = np.ones((data.n_tasks, 2), dtype=bool)
         else:
             self.task_class_mask_ = loss.problem.allowed
-        return self
+        return _LossPath(self, loss, data.n_tasks)
 
 
 _CLASSIFIER_LOSS = (
