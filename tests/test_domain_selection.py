@@ -340,7 +340,9 @@ def test_auto_without_labels_scores_candidates_as_documented():
     s = np.flatnonzero(domains == "s")
     train, held = train_test_split(s, test_size=1 / 3, random_state=0, stratify=y[s])
     fit_rows, val_rows = np.r_[train, t], np.r_[held, t]
-    dev = TransferClassifier(target="t", unlabelled_scoring="deep_embedded")
+    dev = TransferClassifier(
+        target="t", unlabelled_scoring="deep_embedded", candidates=["coral", "pooled"]
+    )
     dev.fit(X, y_hidden, task_ids=domains)
     dev_scorer = make_deep_embedded_validation_scorer(1)
     for method, score in zip(dev.cv_results_["method"], dev.cv_results_["mean_score"]):
@@ -365,7 +367,9 @@ def test_auto_without_labels_scores_candidates_as_documented():
 )
 def test_auto_label_free_scorings_run(scoring):
     X, y, domains = _translated(seed=8, n_source=60, n_target=40)
-    model = TransferClassifier(target="t", unlabelled_scoring=scoring)
+    model = TransferClassifier(
+        target="t", unlabelled_scoring=scoring, candidates=["source_only", "coral"]
+    )
     model.fit(X, _hidden(y, domains), task_ids=domains)
     assert model.method_ in set(model.cv_results_["method"])
     assert scoring in model.selection_
