@@ -551,3 +551,40 @@ def test_auto_computes_source_derived_pieces_once(shifted, monkeypatch):
         X, y, task_ids=domain
     )
     np.testing.assert_allclose(auto_kmm.estimator_.coef_, direct.estimator_.coef_)
+
+
+def test_auto_tie_rule_on_designed_fold_scores(shifted, monkeypatch):
+    """Fold scores set by hand: target_only has the best mean, coral and
+    pooled lie within one paired standard error of it, source_only far below.
+    The simplest tied method that uses the source (pooled) wins.
+
+    Catches: a tie without the standard error (target_only would win); the
+    most complex tied method chosen; an unpaired standard error.
+    """
+    from sklearn_mtl.transfer._selection import _MethodSelectionMixin
+
+    base = np.array([0.80, 0.90, 0.70, 0.85, 0.75, 0.80, 0.90, 0.70, 0.80])
+    swing = np.array([0.1, -0.1, 0.1, -0.1, 0.1, -0.1, 0.1, -0.1, 0.1])
+    fold_scores = {
+        "target_only": base + swing,
+        "coral": base,
+        "pooled": base - np.r_[swing[:-1], 0.05],
+        "source_only": base - 0.2,
+    }
+    monkeypatch.setattr(
+        _MethodSelectionMixin,
+        "_fold_scores",
+        lambda self, method, split, cache, folds: fold_scores[method].copy(),
+    )
+    X, y, domain = shifted
+    model = TransferRegressor(target="target", candidates=list(fold_scores))
+    model.fit(X, y, task_ids=domain)
+    results = model.cv_results_
+    gaps = {m: fold_scores["target_only"] - s for m, s in fold_scores.items()}
+    for row, method in enumerate(results["method"]):
+        gap = gaps[method]
+        assert results["gap_to_best"][row] == pytest.approx(gap.mean())
+        assert results["gap_sem"][row] == pytest.approx(gap.std(ddof=1) / 3)
+    assert results["tied_with_best"].tolist() == [True, True, True, False]
+    assert results["rank_score"].tolist() == [1, 2, 3, 4]
+    assert model.method_ == "pooled"
