@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._mapping import _source_labels, _two_domains
 from ._subspace import _n_components
@@ -229,18 +230,22 @@ class JDA(_DomainTransformer):
         )
         n_classes = len(self.classes_)
         pseudo = None
-        for _ in range(self.n_iter + 1):
-            E = _discrepancy_vectors(n, n_source, source_labels, pseudo, n_classes)
-            FE = F.T @ E  # X^T E (linear) or K E (rbf, K symmetric)
-            B = FE @ FE.T + self.mu * np.eye(size)
-            values, vectors = scipy.linalg.eigh(
-                variance, B, subset_by_index=[size - k, size - 1]
-            )
-            order = np.argsort(values)[::-1]
-            components = vectors[:, order]
-            Z = F @ components
-            model = clone(estimator).fit(Z[:n_source], source_labels)
-            pseudo = np.asarray(model.predict(Z[n_source:]))
+        # One BLAS thread: eleven moderate eigenproblems gain little from
+        # threads, and on a busy machine threads waiting for each other made
+        # them 70x slower.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for _ in range(self.n_iter + 1):
+                E = _discrepancy_vectors(n, n_source, source_labels, pseudo, n_classes)
+                FE = F.T @ E  # X^T E (linear) or K E (rbf, K symmetric)
+                B = FE @ FE.T + self.mu * np.eye(size)
+                values, vectors = scipy.linalg.eigh(
+                    variance, B, subset_by_index=[size - k, size - 1]
+                )
+                order = np.argsort(values)[::-1]
+                components = vectors[:, order]
+                Z = F @ components
+                model = clone(estimator).fit(Z[:n_source], source_labels)
+                pseudo = np.asarray(model.predict(Z[n_source:]))
         self.eigenvalues_ = values[order]
         self.components_ = components
         self.estimator_ = model
