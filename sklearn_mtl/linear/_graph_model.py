@@ -20,12 +20,14 @@ from ..graphs._graphs import (
     laplacian,
     resolve_graph,
 )
+from ._losses import LogisticLoss, task_loss_scale
 from ._prediction import (
     ARRAY_PARAMS,
     LinearTaskClassifierMixin,
     LinearTaskRegressorMixin,
 )
-from ._problems import LogisticProblem, SquaredProblem, TaskPenalty, task_loss_scale
+from ._problems import SquaredProblem, solve_logistic, solve_squared
+from ._smooth_penalties import TaskPenalty
 from ._solvers import blas_threads_for
 
 __all__ = ["GraphMultiTaskRegressor", "GraphMultiTaskClassifier"]
@@ -207,8 +209,9 @@ class _GraphMultiTaskModel(BaseEstimator):
             return isinstance(graph, (LearnedGraph, TreeGraph))
         return not (isinstance(self.graph, dict) or sp.issparse(self.graph))
 
-    def _fit_graph(self, data, problem, init, coef_of, ridge_coef):
-        """Solve ``problem`` under the task graph; sets the fitted graph attributes.
+    def _fit_graph(self, data, loss, solve, init, coef_of, ridge_coef):
+        """Minimize ``loss`` + the graph penalty by ``solve(loss, penalty, alpha_l1,
+        init, ...)`` (:mod:`._problems`); sets the fitted graph attributes.
 
         ``coef_of(params)`` extracts the penalized coefficients (T, ...) and
         ``ridge_coef()`` gives independent per-task fits for data-built graphs.
@@ -218,7 +221,7 @@ class _GraphMultiTaskModel(BaseEstimator):
         fit_options = dict(solver=solver, tol=self.tol, max_iter=self.max_iter)
         if isinstance(graph, LearnedGraph):
             return self._fit_learned_graph(
-                graph, data, problem, init, coef_of, fit_options
+                graph, data, loss, solve, init, coef_of, fit_options
             )
         if isinstance(graph, FullGraph) and data.n_tasks > 1:
             # The complete graph's Laplacian is I - 11^T / T: the solver uses
@@ -240,12 +243,14 @@ class _GraphMultiTaskModel(BaseEstimator):
             self.adjacency_ = adjacency
             self.laplacian_ = laplacian(adjacency)
             penalty = TaskPenalty(self.laplacian_, self.alpha_graph, self.alpha_l2)
-        result = problem.solve(penalty, self.alpha_l1, init, **fit_options)
+        result = solve(loss, penalty, self.alpha_l1, init, **fit_options)
         self.n_iter_ = result.n_iter
         self._warn_if_not_converged(result.converged)
         return result.x
 
-    def _fit_learned_graph(self, graph, data, problem, params, coef_of, fit_options):
+    def _fit_learned_graph(
+        self, graph, data, loss, solve, params, coef_of, fit_options
+    ):
         covariance = np.eye(data.n_tasks)
         total_iter, converged, shift = 0, True, 1.0
         for _ in range(graph.n_iter):
@@ -258,7 +263,7 @@ class _GraphMultiTaskModel(BaseEstimator):
             # exact solves); the last solve below is at full tol.
             loose = min(1e-3, 1e3 * self.tol * shift)
             inner = dict(fit_options, tol=max(self.tol, loose))
-            result = problem.solve(penalty, self.alpha_l1, params, **inner)
+            result = solve(loss, penalty, self.alpha_l1, params, **inner)
             params, total_iter = result.x, total_iter + result.n_iter
             converged &= result.converged
             coef = coef_of(params).reshape(data.n_tasks, -1)
@@ -270,7 +275,8 @@ class _GraphMultiTaskModel(BaseEstimator):
             if shift <= graph.tol:
                 break
         precision = np.linalg.inv(covariance)
-        result = problem.solve(
+        result = solve(
+            loss,
             TaskPenalty(precision, self.alpha_graph, self.alpha_l2),
             self.alpha_l1,
             params,
@@ -404,6 +410,7 @@ class GraphMultiTaskRegressor(
             self.coef_ = self._fit_graph(
                 data,
                 problem,
+                solve_squared,
                 init,
                 coef_of=lambda W: W,
                 ridge_coef=lambda: problem.independent_coef(self.alpha_l2),
@@ -508,8 +515,10 @@ n_features)
             array_params=ARRAY_PARAMS,
         )
         self.classes_ = np.unique(data.y)
-        problem = LogisticProblem(
-            data, task_loss_scale(data, self.loss_normalization), self.classes_
+        problem = LogisticLoss(
+            data,
+            classes=self.classes_,
+            task_scale=task_loss_scale(data, self.loss_normalization),
         )
         shape = (data.n_tasks, problem.n_features + 1, problem.n_outputs)
         init = self._warm_params(shape)
@@ -533,6 +542,7 @@ n_features)
             theta = self._fit_graph(
                 data,
                 problem,
+                solve_logistic,
                 init,
                 coef_of=lambda p: problem.split(p)[0],
                 ridge_coef=ridge_coef,

@@ -11,10 +11,13 @@ shape (T, ...), one row per task, and gives:
 The non-smooth penalties (L2,1, L1, trace norm) live in :mod:`._penalties`.
 """
 
+import functools
+
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 
-__all__ = ["ClusteredPenalty", "cluster_eigenvalues"]
+__all__ = ["TaskPenalty", "ClusteredPenalty", "cluster_eigenvalues"]
 
 
 def cluster_eigenvalues(singular_values, n_clusters, eta):
@@ -136,3 +139,135 @@ class ClusteredPenalty:
             rest = (self.n_clusters - gamma.sum()) / free
             M += rest * (np.eye(n_tasks) - U @ U.T)
         return M
+
+
+class TaskPenalty:
+    """``(alpha_l2/2)||W||^2 + alpha_graph tr(W^T P W)`` on W of shape (T, ...).
+
+    The graph models' penalty, ``P`` the task graph's Laplacian (or a learned
+    task precision). Quadratic, so it also gives what linear solvers need:
+    ``hessian_product``, the per-task ``diagonal`` (a preconditioner) and the
+    (T, T) ``coupling``.
+
+    ``precision`` may be None for the complete graph, given by its weight:
+    ``P = complete_weight (I - 11^T / T)`` then multiplies in O(T d) as
+    ``c (W - mean(W))`` and is never formed.
+    """
+
+    smooth = True
+
+    def __init__(
+        self, precision, alpha_graph, alpha_l2, complete_weight=None, n_tasks=None
+    ):
+        self._given = precision
+        self.n_tasks = precision.shape[0] if n_tasks is None else n_tasks
+        self.alpha_graph = alpha_graph
+        self.alpha_l2 = alpha_l2
+        # c when P = c (I - 11^T / T) (the complete graph), given or detected.
+        if complete_weight is None and precision is not None:
+            complete_weight = _complete_weight(precision)
+        self._complete = complete_weight
+        self.complete_weight = complete_weight if alpha_graph else None
+
+    @functools.cached_property
+    def precision(self):
+        """``P``, dense when mostly dense: it then multiplies faster through
+        BLAS than as CSR. Formed on first use only, since the complete graph
+        is solved and multiplied without it."""
+        precision = self._given
+        if precision is None:
+            n_tasks = self.n_tasks
+            precision = np.full((n_tasks, n_tasks), -self._complete / n_tasks)
+            precision.flat[:: n_tasks + 1] += self._complete
+        elif sp.issparse(precision) and precision.nnz > 0.25 * self.n_tasks**2:
+            precision = precision.toarray()
+        return precision
+
+    def _coupled(self, W):
+        if self._complete is not None:
+            return self._complete * (W - W.mean(axis=0))
+        flat = W.reshape(W.shape[0], -1)
+        return np.asarray(self.precision @ flat).reshape(W.shape)
+
+    def value_grad(self, W):
+        value = 0.5 * self.alpha_l2 * np.vdot(W, W)
+        grad = self.alpha_l2 * W
+        if self.alpha_graph:
+            coupled = self._coupled(W)
+            value += self.alpha_graph * np.vdot(W, coupled)
+            grad = grad + 2.0 * self.alpha_graph * coupled
+        return value, grad
+
+    def hessian_product(self, W):
+        """``alpha_l2 W + 2 alpha_graph P W``: the gradient, without the value."""
+        out = self.alpha_l2 * W
+        if self.alpha_graph:
+            out += (2.0 * self.alpha_graph) * self._coupled(W)
+        return out
+
+    def diagonal(self):
+        """Diagonal of the penalty's Hessian per task, shape (T,)."""
+        if self._complete is not None:
+            precision_diag = np.full(
+                self.n_tasks, self._complete * (1.0 - 1.0 / self.n_tasks)
+            )
+        elif sp.issparse(self.precision):
+            precision_diag = self.precision.diagonal()
+        else:
+            precision_diag = np.diag(self.precision)
+        return self.alpha_l2 + 2.0 * self.alpha_graph * precision_diag
+
+    def restrict(self, keep):
+        """The penalty on the tasks ``keep`` (a boolean mask) alone."""
+        precision = self.precision[keep][:, keep]
+        return TaskPenalty(precision, self.alpha_graph, self.alpha_l2)
+
+    def coupling(self):
+        """The (T, T) matrix ``alpha_l2 I + 2 alpha_graph P``."""
+        n_tasks = self.n_tasks
+        if sp.issparse(self.precision):
+            return (
+                self.alpha_l2 * sp.eye_array(n_tasks)
+                + 2 * self.alpha_graph * self.precision
+            )
+        return self.alpha_l2 * np.eye(n_tasks) + 2 * self.alpha_graph * self.precision
+
+    def lipschitz(self):
+        """Upper bound on the largest Hessian eigenvalue (Gershgorin)."""
+        if self._complete is not None:
+            # Its eigenvalues are 0 and c exactly.
+            return self.alpha_l2 + 2.0 * self.alpha_graph * self._complete
+        row_sums = abs(self.precision).sum(axis=1)
+        return self.alpha_l2 + 2.0 * self.alpha_graph * float(
+            np.max(row_sums, initial=0)
+        )
+
+
+def _complete_weight(precision):
+    """``c`` if ``precision == c (I - 11^T / T)`` (the complete graph), else None.
+
+    That penalty couples the tasks through their mean only, so the system is
+    block diagonal plus a rank-d term and has an exact d x d solve.
+    """
+    n_tasks = precision.shape[0]
+    if n_tasks < 2:
+        return None
+    diagonal = precision.diagonal()
+    weight = diagonal[0] * n_tasks / (n_tasks - 1)
+    if not weight > 0:
+        return None
+    tolerance = 1e-12 * weight
+    if np.max(np.abs(diagonal - diagonal[0])) > tolerance:
+        return None
+    if sp.issparse(precision):
+        # Every entry stored, the diagonal and all off-diagonal ones equal.
+        if precision.nnz != n_tasks * n_tasks:
+            return None
+        values = precision.data
+    else:
+        values = precision.ravel()
+    off = np.abs(values + weight / n_tasks) <= tolerance
+    on = np.abs(values - diagonal[0]) <= tolerance
+    if not np.all(off | on) or np.count_nonzero(on & ~off) > n_tasks:
+        return None
+    return weight

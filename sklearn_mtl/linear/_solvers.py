@@ -13,11 +13,13 @@ __all__ = [
     "blas_threads_for",
     "pcg",
     "sparse_direct",
-    "fista",
     "lbfgs",
     "apg",
     "gram_bcd",
     "check_solver_pair",
+    "inverse_blocks",
+    "min_norm_solve",
+    "mean_coupled_solve",
 ]
 
 # Up to this many tasks, every product a graph-model fit makes is small.
@@ -131,32 +133,6 @@ def sparse_direct(diagonal_blocks, coupling, rhs):
     return SolverResult(solution.reshape(n_tasks, n_features), 1, True)
 
 
-def fista(value_grad, prox, optimality, x0, *, step, tol, max_iter):
-    """Accelerated proximal gradient with adaptive restart.
-
-    Minimizes ``f(x) + g(x)``: ``value_grad(x)`` gives f and its gradient,
-    ``prox(x, step)`` the proximal map of ``step * g``, and
-    ``optimality(x, grad)`` the distance of ``-grad`` to the subdifferential of
-    g at x (zero exactly at a minimizer). Stops when that is ``<= tol``.
-    """
-    x = x0.copy()
-    momentum_point, t = x.copy(), 1.0
-    for iteration in range(1, max_iter + 1):
-        _, grad = value_grad(momentum_point)
-        x_new = prox(momentum_point - step * grad, step)
-        # Restart momentum when it points uphill (O'Donoghue & Candes, 2015).
-        if _dot(momentum_point - x_new, x_new - x) > 0:
-            t = 1.0
-        t_new = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
-        momentum_point = x_new + ((t - 1.0) / t_new) * (x_new - x)
-        x, t = x_new, t_new
-        if iteration % 10 == 0 or iteration == max_iter:
-            _, grad_x = value_grad(x)
-            if optimality(x, grad_x) <= tol:
-                return SolverResult(x, iteration, True)
-    return SolverResult(x, max_iter, False)
-
-
 def lbfgs(value_grad, x0, *, tol, max_iter):
     """L-BFGS-B with exact gradients; ``tol`` bounds the projected gradient."""
     result = scipy.optimize.minimize(
@@ -172,26 +148,6 @@ def lbfgs(value_grad, x0, *, tol, max_iter):
         },
     )
     return SolverResult(result.x.reshape(x0.shape), int(result.nit), result.status == 0)
-
-
-def soft_threshold(x, threshold):
-    """Proximal map of ``threshold * ||x||_1``."""
-    return np.sign(x) * np.maximum(np.abs(x) - threshold, 0.0)
-
-
-def l1_optimality(coef, grad, alpha_l1):
-    """Largest violation of the L1 optimality conditions.
-
-    ``grad + alpha_l1 * sign(w) = 0`` where ``w != 0``, ``|grad| <= alpha_l1``
-    where ``w == 0``.
-    """
-    nonzero = coef != 0
-    violation = np.where(
-        nonzero,
-        np.abs(grad + alpha_l1 * np.sign(coef)),
-        np.maximum(np.abs(grad) - alpha_l1, 0.0),
-    )
-    return float(violation.max()) if violation.size else 0.0
 
 
 def apg(value_grad, prox, optimality, x0, *, lipschitz, tol, max_iter):
@@ -247,6 +203,52 @@ def apg(value_grad, prox, optimality, x0, *, lipschitz, tol, max_iter):
     return SolverResult(x, max_iter, False)
 
 
+def inverse_blocks(blocks):
+    """Inverses of symmetric positive definite (T, d, d) blocks.
+
+    A block that is singular in floating point (an unpenalized task with
+    fewer samples than features) gets its pseudo-inverse instead.
+    """
+    try:
+        inverse = np.linalg.inv(blocks)
+    except np.linalg.LinAlgError:
+        inverse = None
+    if inverse is None or not np.all(np.isfinite(inverse)):
+        return np.linalg.pinv(blocks, hermitian=True)
+    return inverse
+
+
+def min_norm_solve(gram, rhs):
+    """Minimum-norm solutions of the singular systems ``G_t w_t = r_t``.
+
+    Eigenvalues below ``d * 1000 * eps`` of the largest are treated as zero:
+    the Gram matrix of n_t < d centred samples has rank n_t - 1 at most.
+    """
+    values, vectors = np.linalg.eigh(gram)
+    cutoff = values[:, -1:] * gram.shape[1] * 1000 * np.finfo(float).eps
+    inverse = np.where(values > cutoff, 1.0 / np.where(values > 0, values, 1), 0.0)
+    projected = np.einsum("tji,tj->ti", vectors, rhs)
+    return np.einsum("tij,tj->ti", vectors, inverse * projected)
+
+
+def mean_coupled_solve(gram, rhs, shift, coupling):
+    """Exact solve of ``(G_t + shift I) w_t - coupling sum_s w_s = r_t`` for all t.
+
+    The complete task graph's system (``P = c (I - 11^T / T)``): given the
+    task sum ``m``, each ``w_t = B_t^-1 (r_t + coupling m)`` with ``B_t =
+    G_t + shift I``, and summing over tasks leaves the d x d system
+    ``(I - coupling sum_t B_t^-1) m = sum_t B_t^-1 r_t`` (Woodbury).
+    """
+    n_features = rhs.shape[1]
+    inverse = inverse_blocks(gram + shift * np.eye(n_features))
+    solved = np.matmul(inverse, rhs[..., None])[..., 0]
+    system = np.eye(n_features) - coupling * inverse.sum(axis=0)
+    # Singular only without a ridge when the pooled data leave a direction
+    # undetermined; least squares then picks the minimum-norm task sum.
+    total = np.linalg.lstsq(system, solved.sum(axis=0), rcond=None)[0]
+    return SolverResult(solved + coupling * (inverse @ total), 1, True)
+
+
 def gram_bcd(gram, rhs, block_minimize, optimality, W0, *, tol, max_iter):
     """Cyclic block coordinate descent over features on per-task Gram blocks.
 
@@ -297,11 +299,36 @@ def gram_bcd(gram, rhs, block_minimize, optimality, W0, *, tol, max_iter):
 def check_solver_pair(solver, loss, penalty):
     """Raise a readable ValueError when ``solver`` cannot minimize loss + penalty.
 
-    "apg" needs only a proximal map, which every penalty has. "bcd" needs a
-    penalty that is a sum over features (``penalty.feature_separable``) and
-    a loss given by per-task Gram blocks (``loss.gram`` not None: the squared
-    loss, while the blocks fit in memory).
+    "apg" needs only a proximal map, which every penalty has (a smooth
+    penalty is added to the loss instead). "bcd" needs a penalty that is a
+    sum over features (``penalty.feature_separable``) and a loss given by
+    per-task Gram blocks (``loss.gram`` not None: the squared loss, while the
+    blocks fit in memory). The linear-system solvers "cg" and "direct" need
+    the squared loss (``loss.gram_product``) and a quadratic penalty
+    (``penalty.hessian_product``); "lbfgs" a smooth penalty
+    (``penalty.smooth``).
     """
+    if solver in ("cg", "direct"):
+        if not hasattr(loss, "gram_product"):
+            raise ValueError(
+                f"solver={solver!r} solves a linear system: it needs the squared "
+                f"loss, not {type(loss).__name__}. Use solver='lbfgs' or 'apg'."
+            )
+        if not hasattr(penalty, "hessian_product"):
+            raise ValueError(
+                f"solver={solver!r} solves a linear system: it needs a quadratic "
+                f"penalty; {type(penalty).__name__} is not one (an L1 part has "
+                "no Hessian). Use solver='apg' (named 'fista' by the graph "
+                "models) or 'auto'."
+            )
+        return
+    if solver == "lbfgs":
+        if not getattr(penalty, "smooth", False):
+            raise ValueError(
+                f"solver='lbfgs' needs a smooth penalty; {type(penalty).__name__} "
+                "is not differentiable everywhere. Use solver='apg' or 'auto'."
+            )
+        return
     if solver != "bcd":
         return
     if not getattr(penalty, "feature_separable", False):
