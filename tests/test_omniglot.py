@@ -292,6 +292,16 @@ def test_prototypical_cnn_beats_chance_and_prototypes_by_hand():
             rtol=1e-5,
             atol=1e-6,
         )
+    # The fitted tasks' prototypes too (all their training rows).
+    with torch.no_grad():
+        emb = net(torch.as_tensor(X[t == 0])).numpy()
+    for k in range(4):
+        np.testing.assert_allclose(
+            model.prototypes_[0, k],
+            emb[y[t == 0] == k].mean(axis=0),
+            rtol=1e-5,
+            atol=1e-6,
+        )
     # A prediction does not depend on the rows predicted with it.
     one = model.predict_proba(Xn[query[:1]], task_ids=tn[query[:1]] + 100)
     many = model.predict_proba(Xn[query], task_ids=tn[query] + 100)[:1]
