@@ -39,6 +39,8 @@ class SourceTarget:
         self.y_source, self.y_target = y[~is_target], y[train]
         self.w_source, self.w_target = weights[~is_target], weights[train]
         self.source_task_index = data.task_index[~is_target]
+        # Positions, among every target row, of the labelled ones.
+        self.target_labelled_index = np.flatnonzero(labelled[is_target])
 
     def withhold_target_labels(self):
         """Treat every target row as unlabelled (``use_target_labels=False``):
@@ -46,6 +48,7 @@ class SourceTarget:
         target row's features."""
         self.X_target = self.X_target[:0]
         self.y_target, self.w_target = self.y_target[:0], self.w_target[:0]
+        self.target_labelled_index = self.target_labelled_index[:0]
 
     @property
     def n_labelled_target(self):

@@ -16,6 +16,7 @@ from .._tasks import check_predict_data, missing_labels
 from ._boosting import fit_tradaboost_held_out
 from ._domains import split_source_target
 from ._estimator_doc import _DOC
+from ._extra_methods import EXTRA_METHODS, fit_extra_method
 from ._instance import fit_tradaboost, fit_two_stage_tradaboost_r2, kmm_weights
 from ._label_free import LABEL_FREE_SCORINGS
 from ._mapping import EntropicOTMapping, LinearOTMapping
@@ -192,6 +193,10 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
             return self._fit_finetune(split, cache)
         if method == "warm_start":
             return self._fit_warm_start(split, cache)
+        if method in EXTRA_METHODS:
+            return fit_extra_method(
+                self, method, split, cache, (_fit, _require_weights, _WithTransform)
+            )
         X, y, w, is_source = split.stacked()
         if method == "pooled":
             return _fit(clone(estimator), X, y, w)
@@ -402,8 +407,10 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
                     f"has {split.n_labelled_target} labelled row(s); it needs at "
                     "least 2. Without target labels use a domain adaptation "
                     "('coral', 'kmm', 'kliep', 'discriminator', 'linear_ot', "
-                    "'entropic_ot', 'subspace_alignment', 'tca'), 'source_only', "
-                    "'pooled', 'augment' or 'auto'."
+                    "'entropic_ot', 'subspace_alignment', 'tca', "
+                    "'nearest_neighbors', 'class_regularized_ot', 'jda', 'jdot', "
+                    "'dann', 'deep_coral'), 'source_only', 'pooled', 'augment' "
+                    "or 'auto'."
                 )
             if method not in available:
                 raise ValueError(

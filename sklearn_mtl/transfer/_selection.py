@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, mean_squared_error
 
 from ..model_selection import TaskKFold
+from ._extra_methods import EXTRA_METHODS
 
 METHODS = (
     "target_only",
@@ -29,6 +30,7 @@ METHODS = (
     "entropic_ot",
     "subspace_alignment",
     "tca",
+    *EXTRA_METHODS,
 )
 # Domain adaptations that read the source rows and every target row's
 # features: reweightings (kmm, kliep, discriminator), mappings (coral,
@@ -42,6 +44,7 @@ _ADAPTATIONS = {
     "entropic_ot",
     "subspace_alignment",
     "tca",
+    *EXTRA_METHODS,
 }
 _NEEDS_SOURCE_DATA = {"pooled", "augment", "tradaboost", *_ADAPTATIONS}
 # Methods with a supervised loss on the target rows: they need at least 2
@@ -88,9 +91,15 @@ _SIMPLICITY = (
     "kmm",
     "kliep",
     "discriminator",
+    "nearest_neighbors",
     "tca",
     "entropic_ot",
+    "class_regularized_ot",
+    "jda",
+    "jdot",
     "tradaboost",
+    "deep_coral",
+    "dann",
     "finetune",
     "target_only",
 )
@@ -193,6 +202,7 @@ class _MethodSelectionMixin:
             fold = copy.copy(split)
             fold.X_target, fold.y_target = split.X_target[train], split.y_target[train]
             fold.w_target = split.w_target[train]
+            fold.target_labelled_index = split.target_labelled_index[train]
             try:
                 model = self._fit_method(method, fold, cache)
                 prediction = model.predict(split.X_target[test])
