@@ -208,7 +208,7 @@ def load_omniglot(data_home=None, *, image_size=28, sets=("small1", "small2")):
 
     Examples
     --------
-    >>> from sklearn_mtl.datasets import load_omniglot
+    >>> from sklearn_mtl.datasets import load_omniglot  # doctest: +SKIP
     >>> omniglot = load_omniglot()  # doctest: +SKIP
     >>> omniglot.data.shape, omniglot.runs_support.shape  # doctest: +SKIP
     ((4840, 784), (20, 20, 784))

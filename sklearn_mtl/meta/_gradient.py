@@ -1,5 +1,7 @@
 """Gradient-based neural meta-learners: MAML, first-order MAML, Reptile, ANIL.
 
+The estimators; the functional core is in ``_gradient_core.py``.
+
 One network ``f(x; theta)`` (an MLP trunk and a linear head) is meta-learned
 so that a few gradient steps on a new task's support rows fit that task. The
 pieces are small functions on a dict of parameter tensors run through
@@ -29,254 +31,26 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_fit_data, check_predict_data, proba_output
 from ._base import MetaLearnerMixin
+from ._gradient_core import (  # noqa: F401  (re-exported: tests, _prototypes)
+    _feature_scaling,
+    _forward,
+    _inner_loop,
+    _loss,
+    _make_module,
+    _meta_gradient,
+    _reptile_step,
+    _resolve_device,
+    _sub,
+    _support_buffers,
+)
+from ._gradient_doc import _ATTRS_DOC, _COMMON_PARAMS_DOC
 
 __all__ = ["GradientMetaClassifier", "GradientMetaRegressor"]
 
 _ALGORITHMS = ("maml", "fomaml", "reptile", "anil")
 
 
-# -- the functional core (tensors in, tensors out) -------------------------------
-
-
-def _make_module(n_inputs, hidden_layer_sizes, activation, n_outputs):
-    """The network: an MLP trunk and a linear head (parameters ``head.*``)."""
-    from torch import nn
-
-    from ..neural._modules import MLP
-
-    trunk = MLP(n_inputs, tuple(hidden_layer_sizes), activation)
-    module = nn.ModuleDict(
-        {"trunk": trunk, "head": nn.Linear(trunk.n_outputs, n_outputs)}
-    )
-    module.default_trunk_head = True
-    return module
-
-
-def _forward(module, params, X):
-    from torch.func import functional_call
-
-    if not getattr(module, "default_trunk_head", False):
-        return functional_call(module, params, (X,))
-    features = functional_call(module["trunk"], _sub(params, "trunk."), (X,))
-    return functional_call(module["head"], _sub(params, "head."), (features,))
-
-
-def _sub(params, prefix):
-    return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
-
-
-def _loss(outputs, y, classifier):
-    import torch.nn.functional as F
-
-    if classifier:
-        return F.cross_entropy(outputs, y)
-    return F.mse_loss(outputs[:, 0], y)
-
-
-def _inner_loop(
-    module, params, X, y, *, steps, lr, classifier, head_only=False, create_graph=False
-):
-    """``steps`` gradient steps of size ``lr`` on ``(X, y)`` from ``params``.
-
-    Returns a new dict; ``params`` is never modified. With ``head_only`` the
-    trunk tensors are passed through as they are (the very same objects).
-    With ``create_graph`` the steps stay differentiable with respect to
-    ``params`` (second-order MAML); otherwise the result is detached.
-    """
-    import torch
-
-    names = [k for k in params if k.startswith("head.") or not head_only]
-    current = dict(params)
-    for _ in range(steps):
-        loss = _loss(_forward(module, current, X), y, classifier)
-        grads = torch.autograd.grad(
-            loss, [current[k] for k in names], create_graph=create_graph
-        )
-        for k, g in zip(names, grads):
-            current[k] = current[k] - lr * g
-    if not create_graph:
-        current = {k: (v.detach() if k in names else v) for k, v in current.items()}
-    return current
-
-
-def _meta_gradient(module, params, episodes, *, algorithm, steps, lr, classifier):
-    """Gradient of the mean query loss after adaptation, w.r.t. ``params``.
-
-    ``episodes`` is a list of ``(X_support, y_support, X_query, y_query)``.
-    MAML and ANIL differentiate through the inner loop (second order; ANIL's
-    inner loop moves the head only); first-order MAML uses the query
-    gradient at the adapted parameters as the gradient at ``params``.
-    Returns ``(loss, grads)``, ``grads`` a dict like ``params``.
-    """
-    import torch
-
-    names = list(params)
-    leaves = {k: v.detach().requires_grad_(True) for k, v in params.items()}
-    total = {k: torch.zeros_like(v) for k, v in leaves.items()}
-    total_loss = 0.0
-    for X_s, y_s, X_q, y_q in episodes:
-        first_order = algorithm == "fomaml"
-        adapted = _inner_loop(
-            module,
-            leaves,
-            X_s,
-            y_s,
-            steps=steps,
-            lr=lr,
-            classifier=classifier,
-            head_only=algorithm == "anil",
-            create_graph=not first_order,
-        )
-        if first_order:
-            adapted = {k: v.detach().requires_grad_(True) for k, v in adapted.items()}
-            wrt = [adapted[k] for k in names]
-        else:
-            wrt = [leaves[k] for k in names]
-        loss = _loss(_forward(module, adapted, X_q), y_q, classifier)
-        grads = torch.autograd.grad(loss, wrt, allow_unused=True)
-        for k, g in zip(names, grads):
-            if g is not None:
-                total[k] += g
-        total_loss += float(loss.detach())
-    n = len(episodes)
-    return total_loss / n, {k: g / n for k, g in total.items()}
-
-
-def _support_buffers(module, params, X):
-    """The module's buffers with batch-norm statistics set to those of ``X``.
-
-    MAML's inner loop normalizes with the statistics of the batch it is given
-    (the support rows), as Finn et al.'s code does. A served task then keeps
-    the mean and variance of its own support rows at its adapted parameters
-    (MetaBN, Bronskill et al. 2020) and predicts in evaluation mode with
-    them: a query row's prediction does not depend on the other query rows.
-    Modules without batch norm keep their buffers as they are. Returns an
-    empty dict for a module without buffers.
-    """
-    import torch
-    from torch.nn.modules.batchnorm import _BatchNorm
-
-    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
-    if not list(module.buffers()):
-        return {}
-    saved = [(m.momentum, m.training) for m in norms]
-    for m in norms:
-        # momentum=None is a cumulative average: after a reset, one batch
-        # leaves exactly its own mean and (unbiased) variance.
-        m.reset_running_stats()
-        m.momentum = None
-    module.train()
-    with torch.no_grad():
-        _forward(module, params, X)
-    for m, (momentum, training) in zip(norms, saved):
-        m.momentum = momentum
-        m.train(training)
-    return {k: v.detach().clone() for k, v in module.named_buffers()}
-
-
-def _reptile_step(module, params, tasks, *, steps, lr, meta_lr, classifier):
-    """``params + meta_lr * mean_t(adapted_t - params)``; ``tasks`` = [(X, y)]."""
-    import torch
-
-    with torch.no_grad():
-        delta = {k: torch.zeros_like(v) for k, v in params.items()}
-    for X, y in tasks:
-        start = {k: v.detach().requires_grad_(True) for k, v in params.items()}
-        adapted = _inner_loop(
-            module, start, X, y, steps=steps, lr=lr, classifier=classifier
-        )
-        with torch.no_grad():
-            for k in delta:
-                delta[k] += adapted[k] - params[k]
-    with torch.no_grad():
-        return {k: params[k] + meta_lr * delta[k] / len(tasks) for k in params}
-
-
 # -- the estimators ---------------------------------------------------------------
-
-
-_COMMON_PARAMS_DOC = """
-    Parameters
-    ----------
-    algorithm : {{"maml", "fomaml", "reptile", "anil"}}, default="maml"
-        "maml": second-order MAML (Finn et al. 2017), the meta-gradient
-        differentiates through the inner loop. "fomaml": first-order MAML,
-        the query gradient at the adapted parameters. "reptile" (Nichol et
-        al. 2018): ``theta += meta_lr * mean(adapted - theta)`` over the
-        meta-batch, the inner loop on all rows of each task. "anil" (Raghu
-        et al. 2020): MAML whose inner loop (in fit, in :meth:`adapt` and for
-        the fitted tasks) adapts the head only; the trunk is the meta-learned
-        one for every task.
-    network : callable or None, default=None
-        None: an MLP trunk (``hidden_layer_sizes``, ``activation``) and a
-        linear head. Otherwise an ``nn.Module`` class (or any factory) called
-        as ``network(n_features, n_outputs)``, whose module maps a
-        (n_samples, n_features) float tensor to (n_samples, n_outputs); for
-        "anil" it must hold its head as a submodule named ``head`` (the
-        parameters ``head.*`` are the ones adapted). Features arrive
-        standardized unless ``standardize=False``; a module for images
-        reshapes them itself, e.g. ``functools.partial(ConvNet,
-        image_shape=(28, 28))`` (:class:`~sklearn_mtl.neural._conv.ConvNet`).
-        Batch norm: the inner loop normalizes with the statistics of the
-        batch it is given (the support rows), as MAML does; each served
-        task keeps its support rows' statistics at its adapted parameters
-        and predicts with them in evaluation mode, so a prediction does not
-        depend on the other rows predicted with it.
-    hidden_layer_sizes : tuple of int, default=(40, 40)
-        Widths of the MLP trunk's hidden layers (default network only).
-    activation : {{"relu", "tanh", "gelu", "identity"}}, default="relu"
-        Activation after each hidden layer.
-    inner_steps : int, default=3
-        Gradient steps of the inner loop (meta-training, :meth:`adapt`, and
-        the fitted tasks' own models).
-    inner_lr : float, default=0.05
-        Step size of the inner loop (plain gradient descent), on standardized
-        features{target_scale}.
-    meta_lr : float, default=1e-3
-        Adam learning rate of the outer loop; for "reptile", the outer step
-        size ``epsilon`` of the interpolation toward the adapted parameters.
-    meta_batch_size : int, default=4
-        Tasks per meta-step (drawn without replacement; all tasks when fewer).
-    n_meta_iter : int, default=100
-        Meta-steps.
-    support_fraction : float, default=0.5
-        Share of each training task's rows drawn as the support set of an
-        episode (the rest is the query set), at least one row each. Not used
-        by "reptile".
-    standardize : bool, default=True
-        Standardize each feature on the training rows before the network;
-        False passes them as they are (e.g. images with pixels in [0, 1]).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the network initialization and the episode draws.
-    device : str, default="auto"
-        The torch device for training; "auto" takes a GPU when torch sees one.
-        The fitted parameters are stored as numpy arrays, so a model fitted on
-        a GPU predicts on a CPU-only machine after pickling.{task_column}"""
-
-_ATTRS_DOC = """
-    meta_params_ : dict of str to ndarray
-        The meta-learned initialization (the network's parameters by name).
-    task_params_ : dict of str to ndarray
-        Each served task's adapted parameters, stacked along a first axis in
-        the order of ``tasks_``. A task seen in fit is the meta-learned
-        initialization adapted on all its training rows; a task learned by
-        :meth:`adapt` is it adapted on the support rows. With batch norm it
-        also holds each task's buffers (its rows' batch-norm statistics).
-    tasks_ : ndarray of shape (n_tasks,)
-        Sorted labels of every served task.
-    meta_tasks_ : ndarray of shape (n_meta_tasks,)
-        The tasks seen in fit.
-    adapted_tasks_ : ndarray of shape (n_adapted,)
-        Tasks learned by :meth:`adapt`, sorted.
-    meta_loss_ : ndarray of shape (n_meta_iter,)
-        Mean query loss of each meta-batch (MAML, first-order MAML, ANIL);
-        all NaN for Reptile, which has no query loss.
-    device_ : str
-        The device the network was trained on.
-    task_format_ : {"long", "wide"}
-        How tasks were given in fit.
-    n_features_in_ : int
-        Number of columns of ``X`` in fit, task column included."""
 
 
 class _GradientMeta(MetaLearnerMixin, BaseEstimator):
@@ -599,21 +373,6 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
                 }
                 out[rows] = _forward(module, params, X_rows[rows]).cpu().numpy()
         return data, out
-
-
-def _feature_scaling(X, standardize):
-    """Mean and scale of the features (0 and 1 when not standardizing)."""
-    if not standardize:
-        return np.zeros(X.shape[1]), np.ones(X.shape[1])
-    scale = X.std(axis=0)
-    return X.mean(axis=0), np.where(scale > 0, scale, 1.0)
-
-
-def _resolve_device(device):
-    from ..neural._training import _require_torch, resolve_device
-
-    _require_torch()
-    return resolve_device(device)
 
 
 class GradientMetaRegressor(MultiTaskRegressorMixin, _GradientMeta):
