@@ -106,7 +106,11 @@ MODELS = (
     "common-mean ridge",
 )
 META = (
-    ("learned prior", LearnedPriorRegressor, {"rank": [0, 1, 3]}),
+    (
+        "learned prior",
+        lambda **p: LearnedPriorRegressor(intercept_prior="flat", **p),
+        {"rank": [0, 1, 3]},
+    ),
     (
         "learned prior + intercept prior",
         lambda **p: LearnedPriorRegressor(intercept_prior="learned", **p),

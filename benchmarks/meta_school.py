@@ -23,7 +23,7 @@ Models, all chosen on the training schools only:
 * graph (refit): ``GraphMultiTaskRegressor()`` (defaults, "full" graph)
   refitted on the training schools plus every new school's k rows;
 * learned prior: ``LearnedPriorRegressor`` then ``adapt`` on the k samples,
-  each new school's intercept free (``intercept_prior="flat"``, the default)
+  each new school's intercept free (``intercept_prior="flat"``)
   or drawn from a learned ``N(b0, tau2)`` (``"learned"``); ``rank`` in
   {0, 1, 3, 5} picked by ``GridSearchCV`` with ``MetaTaskSplit``
   (3 splits, 30 % of the training schools held out) and
@@ -74,7 +74,7 @@ MODELS = (
     "common-mean ridge",
 )
 META = (
-    ("learned prior", {}, {"rank": [0, 1, 3, 5]}),
+    ("learned prior", {"intercept_prior": "flat"}, {"rank": [0, 1, 3, 5]}),
     (
         "learned prior + intercept prior",
         {"intercept_prior": "learned"},

@@ -59,7 +59,7 @@ def related_tasks(
 def test_isotropic_prior_adaptation_is_ridge_toward_learned_mean():
     rng = np.random.default_rng(0)
     X, y, t, _ = related_tasks(rng, 30, 20, rank=0, s2=0.2, noise=0.7)
-    model = LearnedPriorRegressor(rank=0).fit(X, y, task_ids=t)
+    model = LearnedPriorRegressor(rank=0, intercept_prior="flat").fit(X, y, task_ids=t)
     assert model.prior_components_.shape == (5, 0)
     Xs, ys, _, _ = related_tasks(rng, 1, 7, rank=0, s2=0.2, noise=0.7)
     model.adapt(Xs, ys, task_ids=np.full(7, 100))
@@ -372,6 +372,29 @@ def test_meta_task_split_holds_out_whole_tasks():
         np.testing.assert_array_equal(np.sort(np.r_[train, test]), np.arange(30))
     with pytest.raises(ValueError, match="at least one task must be on each side"):
         next(MetaTaskSplit(test_size=10).split(X, task_ids=t))
+
+
+def test_default_intercept_prior_is_the_learned_one():
+    # The default changed from "flat" to "learned" (better few-shot on School).
+    rng = np.random.default_rng(18)
+    X, y, t, _ = related_tasks(rng, 20, 10)
+    Xs, ys, _, _ = related_tasks(rng, 1, 3)
+    new = np.full(3, 99)
+    models = {
+        prior: LearnedPriorRegressor(rank=0, intercept_prior=prior)
+        .fit(X, y, task_ids=t)
+        .adapt(Xs, ys, task_ids=new)
+        for prior in ("learned", "flat")
+    }
+    default = LearnedPriorRegressor(rank=0).fit(X, y, task_ids=t)
+    default.adapt(Xs, ys, task_ids=new)
+    assert hasattr(default, "prior_intercept_mean_")
+    np.testing.assert_array_equal(
+        default.adapted_intercept_, models["learned"].adapted_intercept_
+    )
+    assert not np.allclose(
+        default.adapted_intercept_, models["flat"].adapted_intercept_
+    )
 
 
 def test_adapt_scorer_matches_hand_computation():

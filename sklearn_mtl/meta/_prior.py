@@ -46,8 +46,9 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
 
     Each task is ``y = x @ w_t + b_t + noise``, ``noise ~ N(0, sigma2)``, with
     ``w_t ~ N(mu, U U^T + s2 I)`` (``U`` has ``rank`` columns) and, by
-    default, a flat prior on ``b_t`` (handled by centering each task; with
-    ``intercept_prior="learned"``, ``b_t ~ N(b0, tau2)`` learned too).
+    default, ``b_t ~ N(b0, tau2)`` learned too (with
+    ``intercept_prior="flat"``, a flat prior on ``b_t``, handled by centering
+    each task).
     ``fit`` learns ``mu``, ``U``, ``s2`` and ``sigma2`` by empirical Bayes,
     maximizing the marginal likelihood of the training tasks with EM: the
     E-step is each task's exact Gaussian posterior (a ``d x d`` Cholesky per
@@ -59,9 +60,10 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         (X_t^T X_t / sigma2 + Sigma^{{-1}})^{{-1}}
             (X_t^T y_t / sigma2 + Sigma^{{-1}} mu)
 
-    on centered data (with a learned intercept prior: on rows ``[x, 1]``,
-    the prior extended by ``N(b0, tau2)``). With ``rank=0`` and the flat
-    intercept this is ridge toward ``mu`` with ``alpha = sigma2 / s2``.
+    on rows ``[x, 1]`` with the prior extended by ``N(b0, tau2)`` (with
+    ``intercept_prior="flat"``: on each task's centered data). With ``rank=0`` and
+    ``intercept_prior="flat"`` this is ridge toward ``mu`` with
+    ``alpha = sigma2 / s2``.
 {_ADAPT_DOC}
 
     Parameters
@@ -76,13 +78,17 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
     tol : float, default=1e-6
         EM stops when the log marginal likelihood changes by less than
         ``tol`` times its magnitude.
-    intercept_prior : {{"flat", "learned"}}, default="flat"
-        "flat": each task's intercept is free (every task is centered), so a
-        new task's intercept is its support mean minus the fitted slope
-        term, noisy with few samples. "learned": ``b_t ~ N(b0, tau2)``,
-        independent of ``w_t``, learned by the same EM; a new task's intercept
-        is then shrunk toward ``b0`` (better few-shot when task offsets are
-        small next to the noise).{_TASK_COLUMN_DOC}
+    intercept_prior : {{"learned", "flat"}}, default="learned"
+        "learned": ``b_t ~ N(b0, tau2)``, independent of ``w_t``, learned by
+        the same EM; a new task's intercept is shrunk toward ``b0``. "flat":
+        each task's intercept is free (every task is centered), so a new
+        task's intercept is its support mean minus the fitted slope term,
+        noisy with few samples. "learned" is the default: on new schools
+        (School) it explains clearly more variance at k = 5, 10, 20 shots;
+        on new Parkinson's patients, whose offsets dwarf the noise, both
+        give the same error within the spread over repeats (the few-shot
+        benchmarks page of the documentation has the tables). "flat" never
+        pulls an intercept toward ``b0``.{_TASK_COLUMN_DOC}
 
     Attributes
     ----------
@@ -144,7 +150,7 @@ class LearnedPriorRegressor(_LinearRegressorMeta):
         rank=1,
         max_iter=1000,
         tol=1e-6,
-        intercept_prior="flat",
+        intercept_prior="learned",
         task_column=None,
     ):
         self.rank = rank
