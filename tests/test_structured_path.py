@@ -61,8 +61,8 @@ ESTIMATORS = [
 
 @pytest.mark.parametrize("Estimator, classify", ESTIMATORS)
 def test_path_starts_at_zero_and_leaves_it_just_below(Estimator, classify):
-    # Planted: alpha_max without the intercepts' optimum (loss.initial() of the
-    # logistic loss at zero intercepts) -> the first point is nonzero.
+    # Planted: alpha_max 1 % too large in the path hook -> just below it, the
+    # solution is still all zero (all four estimators fail).
     X, y, task_ids, weights = _long_data(classify=classify)
     model = Estimator(**TIGHT)
     alphas, coefs, intercepts, n_iters = multitask_path(
@@ -82,8 +82,8 @@ def test_path_starts_at_zero_and_leaves_it_just_below(Estimator, classify):
 
 @pytest.mark.parametrize("Estimator, classify", ESTIMATORS)
 def test_every_path_point_is_a_cold_fit(Estimator, classify):
-    # Planted: the path warm-started from the *first* solution at every point
-    # but solving at the previous alpha -> coefficients differ from cold fits.
+    # Planted: each point solved at the previous point's alpha -> coefficients
+    # differ from cold fits (all four estimators fail).
     X, y, task_ids, weights = _long_data(seed=1, classify=classify)
     model = Estimator(loss_normalization="mean", alpha_l2=0.05, **TIGHT)
     alphas, coefs, intercepts, _ = multitask_path(
@@ -98,8 +98,8 @@ def test_every_path_point_is_a_cold_fit(Estimator, classify):
 
 
 def test_l21_path_equals_sklearn_multitask_lasso_path():
-    # Planted: the grid's eps applied as alpha_max * eps**2 -> alphas differ;
-    # the path skipping the warm start's solve (returning x0) -> coefs differ.
+    # Planted: the grid ending at alpha_max * eps**2 -> alphas differ; each
+    # point solved at the previous alpha -> coefs differ.
     rng = np.random.RandomState(0)
     n, d, T = 80, 10, 5
     X = rng.standard_normal((n, d))
@@ -152,9 +152,9 @@ def _hand_cv(Estimator, X, y, task_ids, weights, alphas, n_splits, scorer=None):
     ],
 )
 def test_cv_equals_hand_loop_over_folds(Estimator, EstimatorCV, classify):
-    # Planted: scores_path_ averaged over alphas instead of folds -> alpha_
-    # differs; test fold scored without its sample weights -> scores differ;
-    # the refit at alphas_[best + 1] -> coef_ differs from the refit by hand.
+    # Planted: the mean scores misaligned with the alphas -> alpha_ differs;
+    # the test fold scored without its sample weights -> scores differ; the
+    # refit at alphas_[best + 1] -> coef_ differs from the refit by hand.
     X, y, task_ids, weights = _long_data(seed=2, classify=classify)
     cv_model = EstimatorCV(alphas=6, eps=0.01, cv=3, **TIGHT).fit(
         X, y, task_ids=task_ids, sample_weight=weights
