@@ -324,12 +324,15 @@ def test_jdot_regressor_follows_the_transported_law():
 
 
 def test_jdot_alpha_zero_is_a_weighted_fit_on_the_feature_plan():
+    # Unequal sizes: the exact plan splits rows, so its weights matter.
     X_source, y_source, X_target, _ = _regression_shift(30, seed=1)
+    X_target = X_target[:20]
     X, domains = _stack(X_source, X_target)
+    y_all = _hidden(y_source, len(X_target))
     model = JDOTRegressor(LinearRegression(), target="t", alpha=0.0, n_iter=1)
-    model.fit(X, _hidden(y_source, len(X_target)), task_ids=domains)
+    model.fit(X, y_all, task_ids=domains)
     cost = euclidean_distances(X_source, X_target, squared=True)
-    plan = ot.emd(np.full(30, 1 / 30), np.full(30, 1 / 30), cost / np.median(cost))
+    plan = ot.emd(np.full(30, 1 / 30), np.full(20, 1 / 20), cost / np.median(cost))
     i, j = np.nonzero(plan > 1e-12)
     reference = LinearRegression().fit(
         X_target[j], y_source[i], sample_weight=plan[i, j]
@@ -338,9 +341,32 @@ def test_jdot_alpha_zero_is_a_weighted_fit_on_the_feature_plan():
     assert np.allclose(model.estimator_.intercept_, reference.intercept_)
     # Without sample_weight: each target row takes the plan's mean label.
     knn = JDOTRegressor(KNeighborsRegressor(1), target="t", alpha=0.0, n_iter=1)
-    knn.fit(X, _hidden(y_source, len(X_target)), task_ids=domains)
+    knn.fit(X, y_all, task_ids=domains)
     mean_label = plan.T @ y_source / plan.sum(axis=0)
     assert np.allclose(knn.predict(X_target), mean_label)
+
+
+def test_jdot_one_iteration_equals_hand_cost():
+    # alpha = 2.5: the plan's cost is distance / median + 2.5 * squared error
+    # of the source model / var(y_source); one plan, one weighted refit.
+    # Generic 2-D data, so that the two terms disagree and their scales matter.
+    rng = np.random.RandomState(2)
+    X_source, X_target = rng.normal(size=(25, 2)), rng.normal(1.0, 2.0, size=(15, 2))
+    y_source = 3.0 * X_source[:, 1] + rng.normal(size=25)
+    X, domains = _stack(X_source, X_target)
+    model = JDOTRegressor(LinearRegression(), target="t", alpha=2.5, n_iter=1)
+    model.fit(X, _hidden(y_source, 15), task_ids=domains)
+    source_model = LinearRegression().fit(X_source, y_source)
+    distance = euclidean_distances(X_source, X_target, squared=True)
+    error = (y_source[:, None] - source_model.predict(X_target)[None, :]) ** 2
+    cost = distance / np.median(distance) + 2.5 * error / np.var(y_source)
+    plan = ot.emd(np.full(25, 1 / 25), np.full(15, 1 / 15), cost)
+    assert np.allclose(model.coupling_, plan)
+    i, j = np.nonzero(plan > 1e-12)
+    reference = LinearRegression().fit(
+        X_target[j], y_source[i], sample_weight=plan[i, j]
+    )
+    assert np.allclose(model.estimator_.coef_, reference.coef_)
 
 
 def test_jdot_label_cost_equals_hand_squared_distance():
