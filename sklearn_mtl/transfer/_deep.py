@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
@@ -123,6 +124,12 @@ class _DeepDomainAdaptation(_NetworkTrainingMixin, BaseEstimator):
 
     def _domain_head_sizes(self):
         return None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # ``transform`` gives the trunk's features (learned, float32).
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])
+        return tags
 
     # -- fit --------------------------------------------------------------------
     def _split(self, X, y, task_ids, sample_weight):
@@ -254,6 +261,27 @@ class _DeepDomainAdaptation(_NetworkTrainingMixin, BaseEstimator):
         features : ndarray of shape (n_samples, n_features_out)
         """
         return self._forward(self._target_X(X), features=True)
+
+    def fit_transform(self, X, y, task_ids=None, sample_weight=None):
+        """Fit, then return the trunk's features of ``X`` (see ``transform``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows.
+        y : array-like of shape (n_samples,)
+            Labels, as in ``fit``.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task (domain) of each row.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the labelled rows in the label loss.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+        """
+        self.fit(X, y, task_ids=task_ids, sample_weight=sample_weight)
+        return self.transform(X)
 
 
 _DOC = """
@@ -555,7 +583,8 @@ class _ClassifierPart(MultiTaskClassifierMixin):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """Accuracy on the rows of ``y`` that have a label (NaN/None: skipped).
