@@ -194,3 +194,22 @@ def test_apg_quadratic_shortcut_matches_plain_apg():
     # Exact extrapolation: the same iterates, so the same count (a stale
     # gradient at the momentum point still converges, in ~4x the iterations).
     assert abs(runs[0].n_iter - runs[1].n_iter) <= 2
+
+
+@pytest.mark.parametrize("page", ["adding_a_penalty.rst", "clustered.rst"])
+def test_docs_page_examples_run(page, monkeypatch):
+    """The ``>>>`` examples of the two docs pages run as written."""
+    import doctest
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delitem(sys.modules, "tests", raising=False)
+    result = doctest.testfile(
+        str(root / "docs" / page),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0
