@@ -352,8 +352,8 @@ n_features)
         self.classes_ = np.unique(data.y)
         loss = LogisticLoss(data, self.loss_normalization, self.classes_)
         self.coef_, self.intercept_ = self._fit_loss(loss, data.n_tasks)
-        if loss.problem.binary:
+        if loss.binary:
             self.task_class_mask_ = np.ones((data.n_tasks, 2), dtype=bool)
         else:
-            self.task_class_mask_ = loss.problem.allowed
+            self.task_class_mask_ = loss.allowed
         return self

@@ -332,7 +332,8 @@ class GraphMultiTaskRegressor(
         (exact; pays only for banded graphs such as "chain" or a tree, its
         fill-in grows fast on kNN graphs of many tasks; "cg" is used when a
         sparse ``X`` has too many features for Gram blocks); "fista": accelerated
-        proximal gradient (the only one for ``alpha_l1 > 0``). "auto": "cg",
+        proximal gradient with backtracking and adaptive restart (the
+        package's ``apg``; the only one for ``alpha_l1 > 0``). "auto": "cg",
         or "fista" when ``alpha_l1 > 0``. The complete graph ("full", or the
         same matrix given) is always solved exactly in rank-d form without
         ``alpha_l1``. Tasks left without any penalty (``alpha_l2=0`` and no
@@ -443,7 +444,8 @@ class GraphMultiTaskClassifier(
     ----------{_SHARED_PARAMS_DOC}
     solver : {{"auto", "lbfgs", "fista"}}, default="auto"
         "lbfgs": L-BFGS-B with exact gradients; "fista": accelerated proximal
-        gradient (required for ``alpha_l1 > 0``). "auto" picks accordingly.
+        gradient with backtracking and adaptive restart (required for
+        ``alpha_l1 > 0``). "auto" picks accordingly.
     tol : float, default=1e-6
         Gradient tolerance on the objective divided by the total sample
         weight ("lbfgs"), or on the optimality conditions ("fista").
