@@ -105,6 +105,21 @@ _PENALTIES = {
 }
 
 
+def _penalty_by_hand(name, W):
+    """The documented value of each penalty above, independent of ``value``."""
+    l1, squares = np.abs(W).sum(), np.sum(W**2)
+    if name == "elastic_net":
+        return 0.6 * l1 + 0.15 * squares
+    if name == "task_group":
+        return 0.9 * np.linalg.norm(W, axis=1).sum() + 0.1 * squares
+    P, Q = W[:, : W.shape[1] // 2], W[:, W.shape[1] // 2 :]
+    if name == "dirty":
+        shared = np.linalg.norm(P, axis=0).sum()
+        return 0.8 * (shared + 0.6 * np.abs(Q).sum()) + 0.05 * squares
+    nuclear = np.linalg.svd(P, compute_uv=False).sum()
+    return 0.9 * (nuclear + 0.7 * np.linalg.norm(Q, axis=1).sum())
+
+
 def _powell(objective, x0):
     """Powell's method, restarted where it stops (it stalls on kinks)."""
     best = scipy.optimize.OptimizeResult(x=x0, fun=objective(x0))
@@ -161,26 +176,23 @@ def test_prox_equals_brute_force_minimization(name):
 
     def objective(w):
         W = w.reshape(shape)
-        return 0.5 * np.sum((W - V) ** 2) + step * penalty.value(W)
+        return 0.5 * np.sum((W - V) ** 2) + step * _penalty_by_hand(name, W)
 
     prox = penalty.prox(V, step)
     if name == "robust":
         # The parts separate; the trace norm's kinks stall Powell's method, so
         # its part is minimized in the smooth form ||A||_* = min_{A = U V^T}
         # (||U||^2 + ||V||^2) / 2 (L-BFGS), the task groups' by Powell.
-        low_rank, outlier = penalty.parts
         left, right = V[:, :3], V[:, 3:]
-        brute_left = _burer_monteiro_prox(left, step * low_rank.alpha)
-        value = 0.5 * np.sum((brute_left - left) ** 2) + step * low_rank.value(
-            brute_left
-        )
-        right_part = _powell(
-            lambda w: (
-                0.5 * np.sum((w - right.ravel()) ** 2)
-                + step * outlier.value(w.reshape(3, 3))
-            ),
-            right.ravel(),
-        )
+        brute_left = _burer_monteiro_prox(left, step * 0.9)
+        nuclear = np.linalg.svd(brute_left, compute_uv=False).sum()
+        value = 0.5 * np.sum((brute_left - left) ** 2) + step * 0.9 * nuclear
+
+        def outlier_objective(w):
+            groups = np.linalg.norm(w.reshape(3, 3), axis=1).sum()
+            return 0.5 * np.sum((w - right.ravel()) ** 2) + step * 0.9 * 0.7 * groups
+
+        right_part = _powell(outlier_objective, right.ravel())
         brute = scipy.optimize.OptimizeResult(
             x=np.concatenate([brute_left, right_part.x.reshape(3, 3)], axis=1).ravel(),
             fun=value + right_part.fun,
@@ -276,7 +288,7 @@ def test_sparse_equals_per_task_elastic_net(solver, l1_ratio):
 _PAIRS = [
     (SparseMultiTaskRegressor, {"alpha": 0.05, "alpha_l2": 0.02}),
     (SparseMultiTaskClassifier, {"alpha": 0.02, "alpha_l2": 0.01}),
-    (DirtyMultiTaskRegressor, {"alpha": 0.1, "specific_ratio": 0.7}),
+    (DirtyMultiTaskRegressor, {"alpha": 0.1, "specific_ratio": 0.7, "alpha_l2": 0.02}),
     (DirtyMultiTaskClassifier, {"alpha": 0.03, "specific_ratio": 0.7}),
     (RobustMultiTaskRegressor, {"alpha": 0.1, "outlier_ratio": 0.7}),
     (RobustMultiTaskClassifier, {"alpha": 0.03, "outlier_ratio": 0.7}),
@@ -309,8 +321,10 @@ def test_fitted_solution_is_optimal(Estimator, params):
     elif "Dirty" in Estimator.__name__:
         P, Q = model.coef_shared_, model.coef_specific_
         np.testing.assert_allclose(P + Q, model.coef_, atol=1e-14)
-        assert _group_kkt(grad, P, alpha, axis=0) <= tol
-        assert _l1_kkt(grad, Q, alpha * params["specific_ratio"]) <= tol
+        # The ridge term is on each part.
+        ridge = params.get("alpha_l2", 0.0)
+        assert _group_kkt(grad + ridge * P, P, alpha, axis=0) <= tol
+        assert _l1_kkt(grad + ridge * Q, Q, alpha * params["specific_ratio"]) <= tol
         assert np.any(np.linalg.norm(P, axis=0) > 0) and np.any(Q != 0)
     else:
         L, S = model.coef_low_rank_, model.coef_outlier_
