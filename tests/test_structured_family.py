@@ -7,6 +7,7 @@ import pytest
 import scipy.optimize
 import scipy.sparse as sp
 from scipy.special import expit
+from sklearn.base import clone
 from sklearn.linear_model import ElasticNet, Lasso
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -536,6 +537,28 @@ def test_multiclass_parts(Estimator):
     np.testing.assert_allclose(parts[0] + parts[1], model.coef_, atol=1e-14)
     proba = model.predict_proba(X, task_ids=task_ids)
     assert np.all(proba[task_ids == 2, 2] == 0)
+
+
+@_converges
+def test_path_fits_carry_the_parts():
+    # Catches: the path hook solving the unwrapped loss (one part only), or
+    # its fitted copies without coef_shared_ / coef_specific_ (what the
+    # ...CV estimators refit and expose).
+    from sklearn_mtl.linear._path import path_problem
+
+    X, y, task_ids, weights = _long_data(seed=16)
+    model = DirtyMultiTaskRegressor(specific_ratio=0.7, tol=1e-10, max_iter=20000)
+    problem = path_problem(model, X, y, task_ids, weights)
+    for fraction in (0.5, 0.1):
+        alpha = fraction * problem.alpha_max
+        on_path = problem.fit(alpha)
+        cold = clone(model).set_params(alpha=alpha)
+        cold.fit(X, y, task_ids=task_ids, sample_weight=weights)
+        assert on_path.alpha_max_ == cold.alpha_max_
+        for name in ("coef_", "coef_shared_", "coef_specific_", "intercept_"):
+            np.testing.assert_allclose(
+                getattr(on_path, name), getattr(cold, name), atol=1e-7
+            )
 
 
 def test_bcd_refused_for_two_part_models():

@@ -133,15 +133,8 @@ class _TwoPartMixin:
     def _wrap(self, loss):
         return SumOfPartsLoss(loss, n_parts=2)
 
-    # The structured models' fit builds the loss, then solves; these wrap the
-    # loss between the two steps (``_fit_loss`` in one layout of the base,
-    # ``_path_problem`` / ``_fit_problem`` in the other).
-    def _fit_loss(self, loss, n_tasks):
-        stacked = self._wrap(loss)
-        coef_intercept = super()._fit_loss(stacked, n_tasks)
-        self._set_parts(stacked.parts)
-        return coef_intercept
-
+    # The structured models' fit builds the loss (``_path_problem``), then
+    # solves (``_fit_problem``); the loss is wrapped between the two.
     def _path_problem(self, X, y, task_ids=None, sample_weight=None):
         problem = super()._path_problem(X, y, task_ids, sample_weight)
         return _PartsPath(
