@@ -39,8 +39,6 @@ class SumOfPartsLoss:
         self._d = loss.n_features
         self.n_features = n_parts * self._d
         self.parts = None
-        # The classifier's problem (class masks) stays reachable.
-        self.problem = getattr(loss, "problem", None)
 
     def _split(self, z):
         d = self._d
