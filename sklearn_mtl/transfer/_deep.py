@@ -464,11 +464,11 @@ class _RegressorPart(MultiTaskRegressorMixin):
         -------
         self : object
         """
-        import torch
-
         split, X_lab, y_lab, weights, is_source = self._split(
             X, y, task_ids, sample_weight
         )
+        import torch  # after _split, which says how to install it
+
         y_lab = y_lab.astype(float)
         # Standardized targets (weighted moments), mapped back at predict.
         mean = np.average(y_lab, weights=weights)
@@ -542,11 +542,11 @@ class _ClassifierPart(MultiTaskClassifierMixin):
         -------
         self : object
         """
-        import torch
-
         split, X_lab, y_lab, weights, is_source = self._split(
             X, y, task_ids, sample_weight
         )
+        import torch  # after _split, which says how to install it
+
         self.classes_ = np.unique(y_lab)
         encoded = torch.as_tensor(np.searchsorted(self.classes_, y_lab))
         return self._fit_network(
