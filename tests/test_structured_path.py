@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from joblib import parallel_config
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import lasso_path
+from sklearn.linear_model import MultiTaskLasso, lasso_path
 from sklearn.metrics import mean_squared_error
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -266,3 +266,35 @@ def test_path_warns_once_and_rejects_bad_alphas():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("normalization", ["mean", "sum"])
+def test_working_set_for_more_features_than_samples(normalization):
+    # d > n on one shared design: the working-set solver (no (d, d) Gram)
+    # equals MultiTaskLasso and APG along a path. Planted: the gradient from
+    # all but one active feature -> the solve never meets tol (the test
+    # hangs until max_iter), so no wrong solution passes silently.
+    rng = np.random.RandomState(8)
+    n, d, T = 30, 80, 4
+    X = rng.standard_normal((n, d)) + 0.5
+    W = np.zeros((T, d))
+    W[:, :5] = rng.standard_normal((T, 5))
+    Y = X @ W.T + rng.standard_normal((n, T))
+    # "sum" is n times scikit-learn's objective, alpha included.
+    scale = n if normalization == "sum" else 1.0
+    alphas, coefs, intercepts, _ = multitask_path(
+        JointFeatureMultiTaskRegressor(loss_normalization=normalization, **TIGHT),
+        X,
+        Y,
+        alphas=4,
+        eps=0.05,
+    )
+    for alpha, coef, intercept in zip(alphas, coefs, intercepts):
+        sk = MultiTaskLasso(alpha=alpha / scale, tol=1e-14, max_iter=100000)
+        sk.fit(X, Y)
+        np.testing.assert_allclose(coef, sk.coef_, atol=1e-6)
+        np.testing.assert_allclose(intercept, sk.intercept_, atol=1e-6)
+    apg = JointFeatureMultiTaskRegressor(
+        alpha=alphas[2], loss_normalization=normalization, solver="apg", **TIGHT
+    ).fit(X, Y)
+    np.testing.assert_allclose(coefs[2], apg.coef_, atol=1e-6)

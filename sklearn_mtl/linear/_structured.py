@@ -23,6 +23,7 @@ from ._prediction import (
     LinearTaskRegressorMixin,
 )
 from ._solvers import apg, blas_threads_for, check_solver_pair, gram_bcd
+from ._working_set import WorkingSetPath, use_working_set
 
 __all__ = [
     "JointFeatureMultiTaskRegressor",
@@ -283,6 +284,9 @@ class _StructuredRegressor(
         data = check_fit_data(
             self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
         )
+        if use_working_set(self, data):
+            # d > n on one shared design: no (d, d) Gram matrix.
+            return WorkingSetPath(self, data)
         with blas_threads_for(data.n_tasks):
             loss = SquaredLoss(data, self.loss_normalization)
         return _LossPath(self, loss, data.n_tasks)
