@@ -2,7 +2,7 @@
 
     python benchmarks/transfer_label_free_office.py --data-home ../shared/data
         [--candidates source_only,coral,linear_ot,subspace_alignment]
-        [--blas-threads 1]
+        [--scoring circular] [--blas-threads 1]
 
 The all-source protocol of ``transfer_office.py`` (SURF features, rows
 L1-normalized then z-scored per domain; every source row labelled, no target
@@ -45,7 +45,7 @@ def classifier():
     return LogisticRegression(max_iter=1000)
 
 
-def run(X, y, domain, candidates):
+def run(X, y, domain, candidates, scoring="circular"):
     rows, auto, seconds, oracle, chosen = [], [], [], [], []
     each = {m: [] for m in candidates}
     for source, target in PAIRS:
@@ -54,7 +54,9 @@ def run(X, y, domain, candidates):
         tasks = np.repeat(["s", "t"], [s.sum(), t.sum()])
         hidden = np.r_[y[s], np.full(t.sum(), np.nan)]  # no target label
         start = time.perf_counter()
-        model = TransferClassifier(classifier(), target="t", candidates=candidates)
+        model = TransferClassifier(
+            classifier(), target="t", candidates=candidates, unlabelled_scoring=scoring
+        )
         model.fit(X_pair, hidden, task_ids=tasks)
         seconds.append(time.perf_counter() - start)
         auto.append(np.mean(model.predict(X[t]) == y[t]))
@@ -80,7 +82,7 @@ def run(X, y, domain, candidates):
     )
     print_table(
         "Office-Caltech10, all-source protocol, no target label: target accuracy "
-        '% of method="auto" (circular validation) and of each candidate',
+        f'% of method="auto" ({scoring} scorer) and of each candidate',
         ["pair", "auto", "auto chose"] + candidates + ["auto fit s"],
         rows,
     )
@@ -92,6 +94,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--candidates", default=DEFAULT)
+    parser.add_argument(
+        "--scoring",
+        default="circular",
+        choices=[
+            "circular",
+            "deep_embedded",
+            "importance_weighted",
+            "prediction_entropy",
+        ],
+    )
     parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -101,4 +113,4 @@ if __name__ == "__main__":
     data = load_office_caltech(data_home=home)
     X = preprocess(data.data.astype(float), data.domain)
     with threadpool_limits(args.blas_threads):
-        run(X, data.target, data.domain, args.candidates.split(","))
+        run(X, data.target, data.domain, args.candidates.split(","), args.scoring)
