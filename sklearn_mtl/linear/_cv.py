@@ -332,7 +332,9 @@ def cv_docstring(estimator_class, params_doc, fitted_doc, example):
     """
     name = estimator_class.__name__
     summary = estimator_class.__doc__.strip().split("\n")[0].rstrip(".")
-    base = _params_doc_without(params_doc, _dropped(estimator_class))
+    base = _params_doc_without(params_doc, _dropped(estimator_class)).replace(
+        "see above", f"see :class:`{name}`"
+    )
     return f"""{summary}, strength chosen by cross-validation.
 
     Fits a warm-started path of :class:`{name}` over ``alphas`` on each
