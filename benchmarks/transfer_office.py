@@ -34,6 +34,7 @@ import numpy as np
 import sklearn
 from _common import data_home_or_none, print_table
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import has_fit_parameter
 
 from sklearn_mtl import TransferClassifier
 from sklearn_mtl.datasets import load_office_caltech
@@ -174,7 +175,9 @@ def skada_methods():
             y = np.r_[y_source, -np.ones(len(X_target), int)]
             # skada's reweighting passes sample_weight by metadata routing.
             with sklearn.config_context(enable_metadata_routing=True):
-                classifier = svm().set_fit_request(sample_weight=True)
+                classifier = svm()
+                if has_fit_parameter(classifier, "sample_weight"):
+                    classifier.set_fit_request(sample_weight=True)
                 pipe = skada.make_da_pipeline(adapter_class(), classifier)
                 pipe.fit(X, y, sample_domain=domain)
                 target = -np.ones(len(X_target), int)

@@ -202,7 +202,7 @@ def test_missing_source_label_is_an_error_naming_the_rows():
             model.fit(X, task_ids=domains)
     # Object labels with None for the target rows are the other marker.
     y_object = np.r_[np.where(y == 0, "a", "b").astype(object), [None] * len(y)]
-    jda = JDA(target="t", n_components=2).fit(X, y_object, task_ids=domains)
+    jda = JDA(target="t", n_components=1).fit(X, y_object, task_ids=domains)
     assert set(jda.pseudo_labels_) <= {"a", "b"}
 
 
@@ -408,8 +408,8 @@ def _fitted(model):
     "model, bad",
     [
         (ClassRegularizedOTMapping(target="t"), {"reg": 0.0}),
-        (JDA(target="t", n_components=2), {"n_iter": -1}),
-        (JDA(target="t", n_components=2, kernel="rbf"), {"kernel": "poly"}),
+        (JDA(target="t", n_components=1), {"n_iter": -1}),
+        (JDA(target="t", n_components=1, kernel="rbf"), {"kernel": "poly"}),
         (JDOTClassifier(target="t"), {"alpha": -1.0}),
         (JDOTRegressor(target="t"), {"n_iter": 0}),
     ],
