@@ -16,7 +16,17 @@ import pytest
 
 from sklearn_mtl.datasets._omniglot import load_omniglot
 
-Image = pytest.importorskip("PIL.Image")
+try:  # the loader decodes PNGs with Pillow (it comes with matplotlib)
+    from PIL import Image
+except ImportError:
+    Image = None
+try:  # the ConvNet and the meta-learners need the neural extra
+    import torch
+except ImportError:
+    torch = None
+
+needs_pil = pytest.mark.skipif(Image is None, reason="Pillow is not installed")
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
 SIDE = 10  # side of the synthetic images
 
@@ -86,6 +96,8 @@ def _write_runs(path, rng):
 
 @pytest.fixture(scope="module")
 def fake_home(tmp_path_factory):
+    if Image is None:
+        pytest.skip("Pillow is not installed")
     home = tmp_path_factory.mktemp("data")
     folder = home / "omniglot"
     folder.mkdir()
@@ -177,6 +189,7 @@ def _real_home():
     return None
 
 
+@needs_pil
 @pytest.mark.skipif(_real_home() is None, reason="Omniglot files not present")
 def test_loader_real_data():
     from sklearn.neighbors import KNeighborsClassifier
@@ -205,16 +218,17 @@ def test_loader_real_data():
 
 # --- the ConvNet and the meta-learners on it -----------------------------------
 
-torch = pytest.importorskip("torch")
-torch.set_num_threads(1)
-
 from sklearn_mtl.meta._gradient import GradientMetaClassifier  # noqa: E402
 from sklearn_mtl.meta._prototypes import PrototypicalClassifier  # noqa: E402
-from sklearn_mtl.neural._conv import ConvNet  # noqa: E402
 
-TINY = functools.partial(ConvNet, image_shape=(8, 8), n_filters=4, n_blocks=2)
+if torch is not None:
+    torch.set_num_threads(1)  # tiny networks: one thread is faster on a shared CPU
+    from sklearn_mtl.neural._conv import ConvNet
+
+    TINY = functools.partial(ConvNet, image_shape=(8, 8), n_filters=4, n_blocks=2)
 
 
+@needs_torch
 def test_convnet_shapes_and_row_major_reshape():
     torch.manual_seed(0)
     assert ConvNet(784, 5)(torch.zeros(3, 784)).shape == (3, 5)
@@ -253,6 +267,7 @@ def _image_tasks(n_tasks=6, n_classes=4, per_class=5, seed=0, noise=0.15):
     )
 
 
+@needs_torch
 def test_prototypical_cnn_beats_chance_and_prototypes_by_hand():
     X, y, t = _image_tasks()
     model = PrototypicalClassifier(
@@ -308,6 +323,7 @@ def test_prototypical_cnn_beats_chance_and_prototypes_by_hand():
     np.testing.assert_allclose(one, many, rtol=1e-5, atol=1e-7)
 
 
+@needs_torch
 @pytest.mark.parametrize("algorithm", ["maml", "fomaml", "reptile"])
 def test_maml_family_with_batch_norm(algorithm):
     X, y, t = _image_tasks()
@@ -351,6 +367,7 @@ def test_maml_family_with_batch_norm(algorithm):
     np.testing.assert_allclose(one, many, rtol=1e-5, atol=1e-7)
 
 
+@needs_torch
 def test_anil_with_cnn_leaves_trunk_bit_identical():
     X, y, t = _image_tasks()
     model = GradientMetaClassifier(
@@ -374,6 +391,7 @@ def test_anil_with_cnn_leaves_trunk_bit_identical():
     )
 
 
+@needs_torch
 def test_anil_needs_a_head():
     X, y, t = _image_tasks(n_tasks=2)
     model = GradientMetaClassifier(
@@ -383,6 +401,7 @@ def test_anil_needs_a_head():
         model.fit(X, y, task_ids=t)
 
 
+@needs_torch
 @pytest.mark.parametrize("cls", [PrototypicalClassifier, GradientMetaClassifier])
 def test_cnn_models_pickle_and_clone(cls):
     from sklearn.base import clone
