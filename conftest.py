@@ -17,6 +17,9 @@ collect_ignore = (
         "sklearn_mtl/neural/_net.py",
         "sklearn_mtl/neural/_torch_weighting.py",
         "sklearn_mtl/neural/_training.py",
+        "sklearn_mtl/transfer/_deep.py",
+        "sklearn_mtl/transfer/_deep_modules.py",
+        "sklearn_mtl/transfer/_deep_net.py",
         "sklearn_mtl/transfer/_transformers.py",
     ]
 )

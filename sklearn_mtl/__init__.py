@@ -8,12 +8,20 @@ Task-aware splitters, per-task metrics and scorers live in
 
 from ._baselines import IndependentTasks, PooledTasks
 from .linear import (
+    ClusteredMultiTaskClassifier,
+    ClusteredMultiTaskRegressor,
+    DirtyMultiTaskClassifier,
+    DirtyMultiTaskRegressor,
     GraphMultiTaskClassifier,
     GraphMultiTaskRegressor,
     JointFeatureMultiTaskClassifier,
     JointFeatureMultiTaskRegressor,
     LowRankMultiTaskClassifier,
     LowRankMultiTaskRegressor,
+    RobustMultiTaskClassifier,
+    RobustMultiTaskRegressor,
+    SparseMultiTaskClassifier,
+    SparseMultiTaskRegressor,
 )
 from .meta import (
     CommonMeanRidge,
@@ -31,8 +39,12 @@ from .transfer import TransferClassifier, TransferRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ClusteredMultiTaskClassifier",
+    "ClusteredMultiTaskRegressor",
     "CommonMeanRidge",
     "CommonMeanRidgeClassifier",
+    "DirtyMultiTaskClassifier",
+    "DirtyMultiTaskRegressor",
     "GradientMetaClassifier",
     "GradientMetaRegressor",
     "GraphMultiTaskClassifier",
@@ -49,6 +61,10 @@ __all__ = [
     "PerTask",
     "PooledTasks",
     "PrototypicalClassifier",
+    "RobustMultiTaskClassifier",
+    "RobustMultiTaskRegressor",
+    "SparseMultiTaskClassifier",
+    "SparseMultiTaskRegressor",
     "TransferClassifier",
     "TransferRegressor",
 ]

@@ -74,6 +74,7 @@ def _is_neural(cls):
             "sklearn_mtl.neural",
             "sklearn_mtl.meta._gradient",
             "sklearn_mtl.meta._prototypes",
+            "sklearn_mtl.transfer._deep",
         )
     ) or cls.__name__ in {"SharedRepresentation"}
 
@@ -184,13 +185,15 @@ def _takes_weights(estimator):
     )
 
 
+def _adapts_domains(estimator):
+    """Domain adaptation: one target task learnt from sources (Transfer*, DANN*,
+    DeepCORAL*); they always serve their target and take no wide ``y``."""
+    return type(estimator).__name__.startswith(("Transfer", "DANN", "DeepCORAL"))
+
+
 def _ignores_tasks_at_predict(estimator):
     """Pooled models serve any task; transfer models always serve their target."""
-    return type(estimator).__name__ in {
-        "PooledTasks",
-        "TransferRegressor",
-        "TransferClassifier",
-    }
+    return type(estimator).__name__ == "PooledTasks" or _adapts_domains(estimator)
 
 
 def _fit(estimator, X, y, task_ids, **kwargs):
@@ -238,7 +241,9 @@ def _nan_X_at_predict(est):
 def _nan_y(est):
     X, y, t = _data(est)
     y = y.astype(float)
-    y[4] = np.nan
+    # Domain adaptation (Transfer*, DANN*, DeepCORAL*): a NaN target label marks
+    # an unlabelled target row (valid); a NaN source label is the error.
+    y[N_SAMPLES - 1 if _adapts_domains(est) else 4] = np.nan
     _fit(est, X, y, t)
 
 
@@ -388,7 +393,7 @@ def _score_task_without_labels(est):
 
 
 def _takes_wide_y(est):
-    return _kind(est) != "transformer" and not type(est).__name__.startswith("Transfer")
+    return _kind(est) != "transformer" and not _adapts_domains(est)
 
 
 def _valid_input(est):
@@ -502,6 +507,10 @@ EXPECTED_RESULT = {
     ("PooledTasks", "unseen_task_at_predict"),
     ("TransferRegressor", "unseen_task_at_predict"),
     ("TransferClassifier", "unseen_task_at_predict"),
+    ("DANNRegressor", "unseen_task_at_predict"),
+    ("DANNClassifier", "unseen_task_at_predict"),
+    ("DeepCORALRegressor", "unseen_task_at_predict"),
+    ("DeepCORALClassifier", "unseen_task_at_predict"),
     # One model for all tasks: a task's size or classes do not matter.
     ("PooledTasks", "single_sample_task"),
     ("PooledTasks", "single_class_task"),
@@ -509,6 +518,8 @@ EXPECTED_RESULT = {
     ("FeatureAugmentation", "single_sample_task"),
     # A target with one class: the sources bring the other classes.
     ("TransferClassifier", "single_class_task"),
+    ("DANNClassifier", "single_class_task"),
+    ("DeepCORALClassifier", "single_class_task"),
     # Meta-learners: the learned prior keeps a one-class task's model finite.
     ("LearnedPriorClassifier", "single_class_task"),
     ("CommonMeanRidgeClassifier", "single_class_task"),

@@ -9,13 +9,9 @@ selection on new tasks: :class:`MetaTaskSplit` (train tasks / test tasks) and
 the rest).
 """
 
+from ._common_mean import CommonMeanRidge, CommonMeanRidgeClassifier
 from ._gradient import GradientMetaClassifier, GradientMetaRegressor
-from ._prior import (
-    CommonMeanRidge,
-    CommonMeanRidgeClassifier,
-    LearnedPriorClassifier,
-    LearnedPriorRegressor,
-)
+from ._prior import LearnedPriorClassifier, LearnedPriorRegressor
 from ._prototypes import PrototypicalClassifier
 from ._selection import MetaTaskSplit, make_adapt_scorer
 

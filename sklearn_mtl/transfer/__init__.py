@@ -1,5 +1,11 @@
 """Transfer learning: use source tasks or a source model to learn a target task."""
 
+from ._deep import (
+    DANNClassifier,
+    DANNRegressor,
+    DeepCORALClassifier,
+    DeepCORALRegressor,
+)
 from ._estimators import TransferClassifier, TransferRegressor
 from ._instance import TrAdaBoostInterpolationWarning, kmm_weights
 from ._mapping import EntropicOTMapping, LinearOTMapping
@@ -10,6 +16,10 @@ from ._transformers import CORAL, FeatureAugmentation, SharedRepresentation
 
 __all__ = [
     "CORAL",
+    "DANNClassifier",
+    "DANNRegressor",
+    "DeepCORALClassifier",
+    "DeepCORALRegressor",
     "EntropicOTMapping",
     "FeatureAugmentation",
     "LinearOTMapping",
