@@ -434,6 +434,12 @@ def check_fit_data(
 
 def _check_target(y, classifier, allow_nan):
     if classifier:
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            # Said here: scikit-learn's check casts NaN to int first (a
+            # RuntimeWarning) before calling the labels continuous.
+            raise ValueError(
+                "Input y contains NaN or infinity: class labels must be finite."
+            )
         check_classification_targets(y)
         return y
     y = check_array(
