@@ -8,20 +8,26 @@ from ._deep import (
 )
 from ._estimators import TransferClassifier, TransferRegressor
 from ._instance import TrAdaBoostInterpolationWarning, kmm_weights
-from ._mapping import EntropicOTMapping, LinearOTMapping
+from ._jda import JDA
+from ._jdot import JDOTClassifier, JDOTRegressor, fit_jdot
+from ._mapping import ClassRegularizedOTMapping, EntropicOTMapping, LinearOTMapping
 from ._parameter import fit_parameter_transfer
-from ._reweight import discriminator_weights, kliep_weights
+from ._reweight import discriminator_weights, kliep_weights, nn_weights
 from ._subspace import TCA, SubspaceAlignment
 from ._transformers import CORAL, FeatureAugmentation, SharedRepresentation
 
 __all__ = [
     "CORAL",
+    "ClassRegularizedOTMapping",
     "DANNClassifier",
     "DANNRegressor",
     "DeepCORALClassifier",
     "DeepCORALRegressor",
     "EntropicOTMapping",
     "FeatureAugmentation",
+    "JDA",
+    "JDOTClassifier",
+    "JDOTRegressor",
     "LinearOTMapping",
     "SharedRepresentation",
     "SubspaceAlignment",
@@ -30,7 +36,9 @@ __all__ = [
     "TransferClassifier",
     "TransferRegressor",
     "discriminator_weights",
+    "fit_jdot",
     "fit_parameter_transfer",
     "kliep_weights",
     "kmm_weights",
+    "nn_weights",
 ]
