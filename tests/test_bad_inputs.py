@@ -161,11 +161,23 @@ def test_every_public_estimator_is_enrolled():
 
 
 # -- data and uniform calls ----------------------------------------------------
+def _reads_source_classes(estimator):
+    """Supervised domain transformers (JDA, ClassRegularizedOTMapping): fit
+    reads the source rows' class labels, so their tags say y is required;
+    they get class labels (0/1, valid for a y-reading transformer of any
+    kind) instead of the regression data."""
+    return (
+        _kind(estimator) == "transformer"
+        and not _is_neural(type(estimator))
+        and get_tags(estimator).target_tags.required
+    )
+
+
 def _data(estimator):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((N_SAMPLES, N_FEATURES))
     task_ids = np.repeat([0, 1, 2], N_SAMPLES // 3)
-    if _kind(estimator) == "classifier":
+    if _kind(estimator) == "classifier" or _reads_source_classes(estimator):
         # Both classes in every task, and learnable from feature 0.
         y = np.tile([0, 1], N_SAMPLES // 2)
         X[:, 0] += 2.0 * y
@@ -175,7 +187,11 @@ def _data(estimator):
 
 
 def _uses_y(estimator):
-    return _kind(estimator) != "transformer" or _is_neural(type(estimator))
+    return (
+        _kind(estimator) != "transformer"
+        or _is_neural(type(estimator))
+        or _reads_source_classes(estimator)
+    )
 
 
 def _takes_weights(estimator):
@@ -187,8 +203,10 @@ def _takes_weights(estimator):
 
 def _adapts_domains(estimator):
     """Domain adaptation: one target task learnt from sources (Transfer*, DANN*,
-    DeepCORAL*); they always serve their target and take no wide ``y``."""
-    return type(estimator).__name__.startswith(("Transfer", "DANN", "DeepCORAL"))
+    DeepCORAL*, JDOT*); they always serve their target and take no wide ``y``."""
+    return type(estimator).__name__.startswith(
+        ("Transfer", "DANN", "DeepCORAL", "JDOT")
+    )
 
 
 def _ignores_tasks_at_predict(estimator):
@@ -241,9 +259,11 @@ def _nan_X_at_predict(est):
 def _nan_y(est):
     X, y, t = _data(est)
     y = y.astype(float)
-    # Domain adaptation (Transfer*, DANN*, DeepCORAL*): a NaN target label marks
-    # an unlabelled target row (valid); a NaN source label is the error.
-    y[N_SAMPLES - 1 if _adapts_domains(est) else 4] = np.nan
+    # Domain adaptation (Transfer*, DANN*, DeepCORAL*, JDOT*, and the
+    # transformers reading source classes): a NaN target label marks an
+    # unlabelled target row (valid); a NaN source label is the error.
+    target_optional = _adapts_domains(est) or _reads_source_classes(est)
+    y[N_SAMPLES - 1 if target_optional else 4] = np.nan
     _fit(est, X, y, t)
 
 
@@ -511,6 +531,8 @@ EXPECTED_RESULT = {
     ("DANNClassifier", "unseen_task_at_predict"),
     ("DeepCORALRegressor", "unseen_task_at_predict"),
     ("DeepCORALClassifier", "unseen_task_at_predict"),
+    ("JDOTRegressor", "unseen_task_at_predict"),
+    ("JDOTClassifier", "unseen_task_at_predict"),
     # One model for all tasks: a task's size or classes do not matter.
     ("PooledTasks", "single_sample_task"),
     ("PooledTasks", "single_class_task"),
@@ -520,6 +542,8 @@ EXPECTED_RESULT = {
     ("TransferClassifier", "single_class_task"),
     ("DANNClassifier", "single_class_task"),
     ("DeepCORALClassifier", "single_class_task"),
+    # JDOT reads no target label: the target's classes come from the sources.
+    ("JDOTClassifier", "single_class_task"),
     # Meta-learners: the learned prior keeps a one-class task's model finite.
     ("LearnedPriorClassifier", "single_class_task"),
     ("CommonMeanRidgeClassifier", "single_class_task"),

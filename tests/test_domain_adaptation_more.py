@@ -190,13 +190,13 @@ def test_class_regularized_ot_tiny_reg_stays_finite():
     assert np.all(np.isfinite(mapping.transform(X, task_ids=domains)))
 
 
-def test_missing_source_label_is_an_error_naming_the_rows():
+def test_missing_source_label_is_an_error_naming_the_task():
     X_source, y, X_target, _ = _class_shift()
     X, domains = _stack(X_source, X_target)
     y_all = _hidden(y, len(X_target))
     y_all[3] = np.nan
     for model in [ClassRegularizedOTMapping(target="t"), JDA(target="t")]:
-        with pytest.raises(ValueError, match="1 source row"):
+        with pytest.raises(ValueError, match=r"Task 's' has 1 row\(s\) whose label"):
             model.fit(X, y_all, task_ids=domains)
         with pytest.raises(ValueError, match="pass y"):
             model.fit(X, task_ids=domains)
@@ -204,6 +204,62 @@ def test_missing_source_label_is_an_error_naming_the_rows():
     y_object = np.r_[np.where(y == 0, "a", "b").astype(object), [None] * len(y)]
     jda = JDA(target="t", n_components=1).fit(X, y_object, task_ids=domains)
     assert set(jda.pseudo_labels_) <= {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        ClassRegularizedOTMapping(target="t"),
+        JDA(target="t", n_components=1),
+        JDOTClassifier(target="t"),
+        JDOTRegressor(target="t"),
+    ],
+    ids=["crot", "jda", "jdot-classifier", "jdot-regressor"],
+)
+def test_labels_follow_the_transfer_convention(model):
+    """Labels parsed as TransferClassifier / DANN parse them (split_source_target)."""
+    X_source, y, X_target, y_target = _class_shift(15)
+    X, domains = _stack(X_source, X_target)
+    y_all = _hidden(y, len(X_target))
+    # Target labels, given or not, change nothing: they are never read.
+    labelled = np.r_[y, 1 - y_target].astype(float)
+    fitted = clone(model).fit(X, y_all, task_ids=domains)
+    with_labels = clone(model).fit(X, labelled, task_ids=domains)
+    apply = "predict" if hasattr(model, "predict") else "transform"
+    np.testing.assert_allclose(
+        getattr(fitted, apply)(X_target), getattr(with_labels, apply)(X_target)
+    )
+    assert fitted.target_ == "t" and list(fitted.tasks_) == ["s", "t"]
+    with pytest.raises(ValueError, match=r"y has 59 samples but X has 60"):
+        clone(model).fit(X, y_all[:-1], task_ids=domains)
+    with pytest.raises(ValueError, match=r"Task 's' has 1 row\(s\) whose label"):
+        bad = y_all.copy()
+        bad[0] = np.nan
+        clone(model).fit(X, bad, task_ids=domains)
+    with pytest.raises(ValueError, match=r"set target to the task|needs target"):
+        clone(model).set_params(target=None).fit(X, y_all, task_ids=domains)
+    if not isinstance(model, JDOTRegressor):
+        one_class = np.r_[np.zeros(len(y)), y_target].astype(float)
+        with pytest.raises(ValueError, match="source rows have 1 class"):
+            clone(model).fit(X, one_class, task_ids=domains)
+
+
+def test_jdot_serves_its_target_and_scores_labelled_rows():
+    X_source, y, X_target, y_target = _class_shift(15)
+    X, domains = _stack(X_source, X_target)
+    model = JDOTClassifier(target="t").fit(X, _hidden(y, len(X_target)), domains)
+    # task_ids at predict are ignored (the target is served), as TransferClassifier.
+    unseen = np.full(len(X_target), "other")
+    assert np.array_equal(
+        model.predict(X_target, task_ids=unseen), model.predict(X_target)
+    )
+    y_test = y_target.astype(float)
+    y_test[:5] = np.nan  # unlabelled test rows are skipped
+    expected = np.mean(model.predict(X_target[5:]) == y_target[5:])
+    assert model.score(X_target, y_test) == pytest.approx(expected)
+    wide = np.c_[_hidden(y, 30), _hidden(y, 30)]
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        JDOTRegressor(target="t").fit(X, wide, task_ids=domains)
 
 
 # -- JDA -------------------------------------------------------------------------

@@ -169,6 +169,12 @@ class JDA(_DomainTransformer):
         self.n_iter = n_iter
         self.estimator = estimator
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # fit reads the source rows' class labels.
+        tags.target_tags.required = True
+        return tags
+
     def _features(self, X):
         """Rows in the space the components act on: ``s X`` or ``s k(X, X_fit)``."""
         if self.kernel == "linear":
@@ -193,8 +199,9 @@ class JDA(_DomainTransformer):
         -------
         self : object
         """
+        X_given = X
         X, target = _two_domains(self, X, task_ids)
-        self.classes_, source_labels = _source_labels(self, y, target)
+        self.classes_, source_labels = _source_labels(self, X_given, y, task_ids)
         X_fit = np.vstack([X[~target], X[target]])
         n_source, n_target = int((~target).sum()), int(target.sum())
         n = n_source + n_target

@@ -8,20 +8,16 @@ and the model's own loss; plan and model alternate.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    _fit_context,
-    clone,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from ._mapping import _import_ot, _source_labels
-from ._transformers import _DomainTransformer
+from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
+from ._domains import split_source_target
+from ._estimator_helpers import _labelled_score
+from ._mapping import _encode_source_classes, _import_ot
 
 __all__ = ["JDOTClassifier", "JDOTRegressor", "fit_jdot"]
 
@@ -145,17 +141,32 @@ class _JDOT(BaseEstimator):
         self.n_iter = n_iter
         self.tol = tol
 
-    def _domains(self, X, task_ids):
-        X = validate_data(self, X)
-        # The domain transformers' parsing of task_ids and target (one rule).
-        target = _DomainTransformer._fit_target_mask(self, X, task_ids)
-        name = type(self).__name__
-        for kind, rows in [("target", target), ("source", ~target)]:
-            if rows.sum() < 2:
-                raise ValueError(
-                    f"{name} needs at least 2 {kind} rows, got {rows.sum()}."
-                )
-        return X, target
+    def _split(self, X, y, task_ids):
+        """Source rows and every target row, by the domain convention.
+
+        :func:`split_source_target`, as ``Transfer*`` and ``DANN*``: a
+        missing target label (NaN, or None in an object ``y``) marks an
+        unlabelled target row, a missing source label raises naming its task.
+        JDOT reads no target label, labelled or not.
+        """
+        _, split = split_source_target(
+            self,
+            X,
+            y,
+            task_ids,
+            None,
+            classifier=isinstance(self, ClassifierMixin),
+            allow_unlabelled=True,
+        )
+        n_source = len(split.X_source)
+        if n_source < 2:
+            raise ValueError(
+                f"{type(self).__name__} transports the source labels and needs "
+                f"at least 2 source rows, got {n_source}: pass the sources with "
+                "task_ids and target=<the target task>."
+            )
+        self.target_ = self.tasks_[split.target_position]
+        return split
 
     def predict(self, X, task_ids=None):
         """Predict target rows with the model fitted on transported labels.
@@ -227,7 +238,7 @@ _JDOT_DOC = """Joint distribution optimal transport (Courty et al., 2017), {kind
     """
 
 
-class JDOTRegressor(RegressorMixin, _JDOT):
+class JDOTRegressor(MultiTaskRegressorMixin, _JDOT):
     __doc__ = _JDOT_DOC.format(
         kind="regression",
         loss="``L`` is the squared error and ``v`` the variance of the source targets.",
@@ -265,22 +276,13 @@ class JDOTRegressor(RegressorMixin, _JDOT):
         -------
         self : object
         """
-        X, target = self._domains(X, task_ids)
-        y = np.asarray(y, dtype=float).ravel()
-        if len(y) != len(X):
-            raise ValueError(f"y has {len(y)} values but X has {len(X)} rows.")
-        y_source = y[~target]
-        if not np.all(np.isfinite(y_source)):
-            raise ValueError(
-                "JDOTRegressor: every source row needs a finite target (only "
-                "target rows may be NaN)."
-            )
+        split = self._split(X, y, task_ids)
         estimator = Ridge(alpha=1.0) if self.estimator is None else self.estimator
         self.estimator_, self.coupling_, self.n_iter_ = fit_jdot(
             estimator,
-            X[~target],
-            y_source,
-            X[target],
+            split.X_source,
+            split.y_source,
+            split.X_target_all,
             classification=False,
             alpha=self.alpha,
             n_iter=self.n_iter,
@@ -288,8 +290,28 @@ class JDOTRegressor(RegressorMixin, _JDOT):
         )
         return self
 
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """R² on the rows of ``y`` that have a label (NaN: skipped).
 
-class JDOTClassifier(ClassifierMixin, _JDOT):
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows.
+        y : array-like of shape (n_samples,)
+            True values.
+        task_ids : ignored
+            Every row is served as the target task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return _labelled_score(super().score, X, y, task_ids, sample_weight)
+
+
+class JDOTClassifier(MultiTaskClassifierMixin, _JDOT):
     __doc__ = _JDOT_DOC.format(
         kind="classification",
         loss="``L`` is the squared distance between the one-hot label and the "
@@ -328,8 +350,10 @@ class JDOTClassifier(ClassifierMixin, _JDOT):
         -------
         self : object
         """
-        X, target = self._domains(X, task_ids)
-        self.classes_, y_source = _source_labels(self, y, target)
+        split = self._split(X, y, task_ids)
+        self.classes_, y_source = _encode_source_classes(
+            type(self).__name__, split.y_source
+        )
         estimator = (
             LogisticRegression(C=1.0, max_iter=1000)
             if self.estimator is None
@@ -337,9 +361,9 @@ class JDOTClassifier(ClassifierMixin, _JDOT):
         )
         self.estimator_, self.coupling_, self.n_iter_ = fit_jdot(
             estimator,
-            X[~target],
+            split.X_source,
             y_source,
-            X[target],
+            split.X_target_all,
             classification=True,
             alpha=self.alpha,
             n_iter=self.n_iter,
@@ -365,3 +389,23 @@ class JDOTClassifier(ClassifierMixin, _JDOT):
         proba = np.zeros((len(X), len(self.classes_)))
         proba[:, self.estimator_.classes_] = self.estimator_.predict_proba(X)
         return proba
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """Accuracy on the rows of ``y`` that have a label (NaN/None: skipped).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows.
+        y : array-like of shape (n_samples,)
+            True labels.
+        task_ids : ignored
+            Every row is served as the target task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return _labelled_score(super().score, X, y, task_ids, sample_weight)

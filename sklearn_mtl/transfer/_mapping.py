@@ -12,10 +12,9 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._tasks import missing_labels
+from ._domains import split_source_target
 from ._transformers import _DomainTransformer, _matrix_power
 
 __all__ = ["LinearOTMapping", "EntropicOTMapping", "ClassRegularizedOTMapping"]
@@ -31,33 +30,38 @@ def _two_domains(transformer, X, task_ids):
     return X, target
 
 
-def _source_labels(transformer, y, target):
+def _source_labels(estimator, X, y, task_ids):
     """The source rows' class labels, encoded ``0..C-1``, and the classes.
 
-    Target rows' labels are ignored (they may be missing: NaN or None); every
-    source row needs one.
+    Parsed by the domain convention (:func:`split_source_target`, as
+    ``TransferClassifier`` and ``DANNClassifier``): a missing label (NaN or
+    None) is an unlabelled row in the target task and an error naming the
+    task anywhere else; the target rows' labels are never read. The sources
+    need two classes: their labels are what gets matched or transported.
     """
-    name = type(transformer).__name__
+    name = type(estimator).__name__
     if y is None:
         raise ValueError(
             f"{name} uses the source labels: pass y to fit (the target rows' "
             "labels are ignored and may be NaN or None)."
         )
-    y = column_or_1d(np.asarray(y, dtype=None if np.ndim(y) else object), warn=True)
-    if len(y) != len(target):
-        raise ValueError(f"{name}: y has {len(y)} labels but X has {len(target)} rows.")
-    y_source = y[~target]
-    missing = missing_labels(y_source)
-    if missing.any():
-        raise ValueError(
-            f"{name}: {int(missing.sum())} source row(s) have no label (NaN or "
-            "None); every source row needs its label (only target rows may miss "
-            "one)."
-        )
+    _, split = split_source_target(
+        estimator, X, y, task_ids, None, classifier=True, allow_unlabelled=True
+    )
+    return _encode_source_classes(name, split.y_source)
+
+
+def _encode_source_classes(name, y_source):
+    """``(classes, y_source encoded 0..C-1)``; at least 2 source classes."""
     if y_source.dtype.kind == "O":
         y_source = np.asarray(y_source.tolist())
-    check_classification_targets(y_source)
     classes, encoded = np.unique(y_source, return_inverse=True)
+    if len(classes) < 2:
+        shown = f" ({classes.tolist()[0]!r})" if len(classes) else ""
+        raise ValueError(
+            f"{name}: the source rows have {len(classes)} class(es){shown}; at "
+            "least 2 are needed (the target rows' labels are not used)."
+        )
     return classes, encoded
 
 
@@ -416,6 +420,12 @@ class ClassRegularizedOTMapping(_BarycentricOT):
         self.max_iter = max_iter
         self.max_inner_iter = max_inner_iter
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # fit reads the source rows' class labels.
+        tags.target_tags.required = True
+        return tags
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, task_ids=None):
         """Solve the class-regularized transport problem.
@@ -435,8 +445,9 @@ class ClassRegularizedOTMapping(_BarycentricOT):
         self : object
         """
         ot = _import_ot()
+        X_given = X
         X, target = _two_domains(self, X, task_ids)
-        self.classes_, labels = _source_labels(self, y, target)
+        self.classes_, labels = _source_labels(self, X_given, y, task_ids)
         X_source, X_target = X[~target], X[target]
         solver = ot.da.SinkhornLpl1Transport
         reg = float(self.reg)
