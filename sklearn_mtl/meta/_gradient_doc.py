@@ -21,7 +21,7 @@ _COMMON_PARAMS_DOC = """
         parameters ``head.*`` are the ones adapted). Features arrive
         standardized unless ``standardize=False``; a module for images
         reshapes them itself, e.g. ``functools.partial(ConvNet,
-        image_shape=(28, 28))`` (:class:`~sklearn_mtl.neural._conv.ConvNet`).
+        image_shape=(28, 28))`` (:class:`~sklearn_mtl.neural.ConvNet`).
         Batch norm: the inner loop normalizes with the statistics of the
         batch it is given (the support rows), as MAML does; each served
         task keeps its support rows' statistics at its adapted parameters

@@ -66,7 +66,7 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
         ``network(n_features)``, whose module maps a (n_samples, n_features)
         float tensor to (n_samples, embedding_dim), e.g.
         ``functools.partial(ConvNet, image_shape=(28, 28))`` for images
-        (:class:`~sklearn_mtl.neural._conv.ConvNet` without a head). Batch
+        (:class:`~sklearn_mtl.neural.ConvNet` without a head). Batch
         norm normalizes each episode's support and query batches with their
         own statistics in training and with the running statistics gathered
         over training when serving (as Snell et al. do), so the embedding of

@@ -59,7 +59,7 @@ class ConvNet(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_mtl.neural._conv import ConvNet
+    >>> from sklearn_mtl.neural import ConvNet
     >>> net = ConvNet(784, 5, image_shape=(28, 28))
     >>> net(torch.zeros(3, 784)).shape
     torch.Size([3, 5])
