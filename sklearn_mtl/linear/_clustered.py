@@ -222,7 +222,7 @@ class ClusteredMultiTaskRegressor(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._clustered import ClusteredMultiTaskRegressor
+    >>> from sklearn_mtl.linear import ClusteredMultiTaskRegressor
     >>> rng = np.random.default_rng(0)
     >>> centres = rng.normal(size=(2, 5))
     >>> W = np.repeat(centres, 4, axis=0)  # tasks 0-3 and 4-7 share a model
@@ -306,7 +306,7 @@ n_features)
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._clustered import ClusteredMultiTaskClassifier
+    >>> from sklearn_mtl.linear import ClusteredMultiTaskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(160, 4))
     >>> task_ids = np.repeat([0, 1, 2, 3], 40)

@@ -103,7 +103,7 @@ class DirtyMultiTaskRegressor(_DirtyModel, _StructuredRegressor):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._dirty import DirtyMultiTaskRegressor
+    >>> from sklearn_mtl.linear import DirtyMultiTaskRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(240, 10))
     >>> task_ids = np.repeat(np.arange(6), 40)
@@ -141,7 +141,7 @@ class DirtyMultiTaskClassifier(_DirtyModel, _StructuredClassifier):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._dirty import DirtyMultiTaskClassifier
+    >>> from sklearn_mtl.linear import DirtyMultiTaskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 6))
     >>> task_ids = np.repeat([0, 1, 2, 3], 50)

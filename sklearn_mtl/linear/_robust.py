@@ -109,7 +109,7 @@ class RobustMultiTaskRegressor(_RobustModel, _StructuredRegressor):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._robust import RobustMultiTaskRegressor
+    >>> from sklearn_mtl.linear import RobustMultiTaskRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(400, 8))
     >>> task_ids = np.repeat(np.arange(10), 40)
@@ -143,7 +143,7 @@ class RobustMultiTaskClassifier(_RobustModel, _StructuredClassifier):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._robust import RobustMultiTaskClassifier
+    >>> from sklearn_mtl.linear import RobustMultiTaskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(300, 5))
     >>> task_ids = np.repeat(np.arange(6), 50)

@@ -45,7 +45,7 @@ class SparseMultiTaskRegressor(_StructuredRegressor):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._sparse import SparseMultiTaskRegressor
+    >>> from sklearn_mtl.linear import SparseMultiTaskRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(90, 6))
     >>> task_ids = np.repeat([0, 1, 2], 30)
@@ -77,7 +77,7 @@ class SparseMultiTaskClassifier(_StructuredClassifier):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._sparse import SparseMultiTaskClassifier
+    >>> from sklearn_mtl.linear import SparseMultiTaskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(120, 5))
     >>> task_ids = np.repeat(["a", "b"], 60)

@@ -310,7 +310,7 @@ def make_deep_embedded_validation_scorer(
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_mtl.metrics._domain_validation import (
+    >>> from sklearn_mtl.metrics import (
     ...     make_deep_embedded_validation_scorer)
     >>> rng = np.random.RandomState(0)
     >>> X = np.vstack([rng.normal(size=(40, 2)), 1 + rng.normal(size=(40, 2))])
@@ -371,7 +371,7 @@ def make_circular_validation_scorer(target, *, score_func=None, greater_is_bette
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.metrics._domain_validation import (
+    >>> from sklearn_mtl.metrics import (
     ...     make_circular_validation_scorer)
     >>> from sklearn_mtl.transfer import TransferClassifier
     >>> rng = np.random.RandomState(0)
@@ -429,7 +429,7 @@ def make_target_scorer(
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_mtl.metrics._domain_validation import make_target_scorer
+    >>> from sklearn_mtl.metrics import make_target_scorer
     >>> X = np.array([[-2.0], [2.0], [-1.0], [1.0]])
     >>> y = np.array([0, 1, 1, 1])
     >>> domains = np.array(["s", "s", "t", "t"])

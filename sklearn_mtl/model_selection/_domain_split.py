@@ -88,7 +88,7 @@ class SourceTargetShuffleSplit(_TaskSplitter):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.model_selection._domain_split import SourceTargetShuffleSplit
+    >>> from sklearn_mtl.model_selection import SourceTargetShuffleSplit
     >>> domains = np.repeat(["source", "target"], [8, 4])
     >>> cv = SourceTargetShuffleSplit("target", n_splits=2, test_size=0.25,
     ...                               random_state=0)
@@ -234,7 +234,7 @@ class LeaveOneDomainOut(_TaskSplitter):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.model_selection._domain_split import (
+    >>> from sklearn_mtl.model_selection import (
     ...     LeaveOneDomainOut, pack_leave_one_domain_out)
     >>> X, y = np.arange(6.0)[:, None], np.array([0, 1, 0, 1, 0, 1])
     >>> X2, y2, tasks = pack_leave_one_domain_out(X, y, ["a", "a", "b", "b", "c", "c"])

@@ -613,7 +613,7 @@ _EXAMPLE = """
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.transfer._deep import {name}
+    >>> from sklearn_mtl.transfer import {name}
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(200, 2))
     >>> domain = np.repeat(["source", "target"], 100)

@@ -228,7 +228,7 @@ def nn_weights(X_source, X_target, *, smoothing=1.0):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.transfer._reweight import nn_weights
+    >>> from sklearn_mtl.transfer import nn_weights
     >>> X_source = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> X_target = np.array([[2.1], [2.9], [3.2], [2.2]])
     >>> nn_weights(X_source, X_target, smoothing=0.0)
