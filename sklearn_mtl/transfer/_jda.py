@@ -127,7 +127,7 @@ class JDA(_DomainTransformer):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.transfer._jda import JDA
+    >>> from sklearn_mtl.transfer import JDA
     >>> rng = np.random.RandomState(0)
     >>> y = np.repeat([0, 1], 20)
     >>> X_source = rng.normal(size=(40, 3)) + 4 * y[:, None]

@@ -88,12 +88,49 @@ def fit_jdot(
 
     ``classification=True`` expects ``y_source`` encoded ``0..C-1``.
 
+    Parameters
+    ----------
+    estimator : estimator object
+        The model ``f``, cloned and refitted on transported labels; it must
+        take ``sample_weight`` in ``fit`` (and have ``predict_proba`` when
+        ``classification=True``).
+    X_source : ndarray of shape (n_source, n_features)
+        Source rows.
+    y_source : ndarray of shape (n_source,)
+        Source labels (class codes ``0..C-1`` when ``classification=True``).
+    X_target : ndarray of shape (n_target, n_features)
+        Target rows (no labels).
+    classification : bool
+        Whether the loss is the classification one (squared distance between
+        one-hot labels and probabilities) or the squared error.
+    alpha : float, default=1.0
+        Weight of the label loss against the feature distance in the cost.
+    n_iter : int, default=10
+        Largest number of plan updates.
+    tol : float, default=1e-6
+        Relative change of the objective below which the alternation stops.
+
     Returns
     -------
     model : fitted estimator
     plan : ndarray of shape (n_source, n_target)
     n_iter : int
         Plan updates made.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn_mtl.transfer import fit_jdot
+    >>> rng = np.random.default_rng(0)
+    >>> X_source = rng.normal(size=(40, 2))
+    >>> y_source = X_source @ [1.0, -1.0]
+    >>> X_target = X_source[:30] + 1.0  # the target domain, shifted
+    >>> model, plan, n_iter = fit_jdot(
+    ...     Ridge(), X_source, y_source, X_target, classification=False
+    ... )
+    >>> plan.shape, bool(np.isclose(plan.sum(), 1.0))
+    ((40, 30), True)
     """
     ot = _import_ot()
     n_source, n_target = len(X_source), len(X_target)
@@ -246,7 +283,7 @@ class JDOTRegressor(MultiTaskRegressorMixin, _JDOT):
         default="Ridge(alpha=1.0)",
         extra_attributes="",
         example="""    >>> import numpy as np
-    >>> from sklearn_mtl.transfer._jdot import JDOTRegressor
+    >>> from sklearn_mtl.transfer import JDOTRegressor
     >>> rng = np.random.RandomState(0)
     >>> X_source = rng.uniform(-1, 1, size=(60, 1))
     >>> X_target = X_source + 0.5  # shifted inputs, same function
@@ -320,7 +357,7 @@ class JDOTClassifier(MultiTaskClassifierMixin, _JDOT):
         default="LogisticRegression(C=1.0, max_iter=1000)",
         extra_attributes="    classes_ : ndarray\n        The source classes.\n",
         example="""    >>> import numpy as np
-    >>> from sklearn_mtl.transfer._jdot import JDOTClassifier
+    >>> from sklearn_mtl.transfer import JDOTClassifier
     >>> rng = np.random.RandomState(0)
     >>> y_source = np.repeat([0, 1], 30)
     >>> X_source = rng.normal(size=(60, 2)) + 3 * y_source[:, None]
@@ -378,7 +415,8 @@ class JDOTClassifier(MultiTaskClassifierMixin, _JDOT):
         ----------
         X : array-like of shape (n_samples, n_features)
             Rows (of the target domain).
-        task_ids : ignored
+        task_ids : None
+            Ignored: JDOT serves its target task only.
 
         Returns
         -------

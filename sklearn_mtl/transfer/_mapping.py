@@ -384,7 +384,7 @@ class ClassRegularizedOTMapping(_BarycentricOT):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.transfer._mapping import ClassRegularizedOTMapping
+    >>> from sklearn_mtl.transfer import ClassRegularizedOTMapping
     >>> rng = np.random.RandomState(0)
     >>> y_source = np.repeat([0, 1], 20)
     >>> X_source = rng.normal(size=(40, 2)) + [[4, 0]] * y_source[:, None]
