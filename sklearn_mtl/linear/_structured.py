@@ -285,7 +285,7 @@ class _StructuredRegressor(
             self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
         )
         if use_working_set(self, data):
-            # d > n on one shared design: no (d, d) Gram matrix.
+            # One shared design: one Gram matrix (or a working set's).
             return WorkingSetPath(self, data)
         with blas_threads_for(data.n_tasks):
             loss = SquaredLoss(data, self.loss_normalization)

@@ -1,23 +1,26 @@
-"""A working-set solver for one shared design with more features than samples.
+"""Block coordinate descent for one shared design (a complete wide ``y``).
 
-With a complete wide ``y`` every task has the same rows, and the Gram-block
-solvers need the (d, d) Gram matrix: O(n d^2) to form, far more than the
-problem needs when d >> n and the solution is sparse. Here block coordinate
-descent runs on the Gram matrix of a small *working set* of features only
-(as celer and skglm do): the full gradient ``X^T R`` (one matrix product)
-picks the features that violate the optimality conditions most, the
-working set doubles until no feature outside it does.
+Every task then has the same rows: one (d, d) Gram matrix serves all tasks,
+built here straight from ``X`` and the wide ``y`` (the general loss goes
+through per-row arrays of n * T entries). With more features than samples
+that Gram matrix costs far more than the problem needs (O(n d^2)), so block
+coordinate descent runs on the Gram matrix of a small *working set* of
+features only (as celer and skglm do): the full gradient ``X^T R`` (one
+matrix product) picks the features that violate the optimality conditions
+most, the working set doubles until no feature outside it does.
 """
+
+import contextlib
 
 import numpy as np
 
-from ._solvers import SolverResult, gram_bcd
+from ._solvers import SolverResult, blas_threads_for, gram_bcd
 
 __all__ = ["WorkingSetPath", "use_working_set"]
 
 
 def use_working_set(template, data):
-    """Whether this solver applies: dense complete shared design, d > n.
+    """Whether this solver applies: a dense complete shared design.
 
     It needs a feature-separable penalty (L2,1, L1) and no sample weights,
     and is used for ``solver="auto"`` or ``"bcd"``.
@@ -31,7 +34,6 @@ def use_working_set(template, data):
         and data.sample_weight is None
         and data.n_rows == n_samples * data.n_tasks
         and isinstance(X, np.ndarray)
-        and n_features > n_samples
     )
 
 
@@ -45,9 +47,18 @@ class WorkingSetPath:
 
     def __init__(self, template, data):
         X = data.X
-        n_samples = X.shape[0]
-        Y = np.empty((n_samples, data.n_tasks))
-        Y[data.sample_index, data.task_index] = data.y
+        n_samples, n_features = X.shape
+        # One BLAS thread for the Gram path's many small products; the
+        # working set's large products keep the threads.
+        wide = n_features > n_samples
+        with contextlib.nullcontext() if wide else blas_threads_for(data.n_tasks):
+            self._prepare(template, data, X)
+        self._x, self.converged = None, True
+
+    def _prepare(self, template, data, X):
+        n_samples, n_features = X.shape
+        # Complete wide rows are ordered task by task (see _tasks.py).
+        Y = data.y.reshape(data.n_tasks, n_samples).T
         self.template = template
         self._x_mean, self._y_mean = X.mean(axis=0), Y.mean(axis=0)
         # Column order: the working set gathers columns of X.
@@ -55,15 +66,18 @@ class WorkingSetPath:
         self._Y = Y - self._y_mean
         self._c = 1.0 / n_samples if template.loss_normalization == "mean" else 1.0
         zero_grad = -self._c * (self._X.T @ self._Y).T
+        self._rhs = np.ascontiguousarray(-zero_grad)
+        # The whole Gram matrix when it is no larger than the data.
+        self._gram = None
+        if n_features <= n_samples:
+            self._gram = self._c * (self._X.T @ self._X)
         self.alpha_max = template._penalty_class(0.0).dual_norm(zero_grad)
-        self._x, self.converged = None, True
 
     def _gradient(self, W, features):
         residual = self._Y - self._X[:, features] @ W[:, features].T
         return -self._c * (self._X.T @ residual).T
 
-    def solve(self, alpha, x0=None):
-        """``(coef, intercept, SolverResult)`` at ``alpha``, from ``x0``."""
+    def _solve(self, alpha, x0):
         template = self.template
         penalty = template._penalty_class(alpha, template.alpha_l2)
         tol, max_iter = template.tol, template.max_iter
@@ -76,6 +90,17 @@ class WorkingSetPath:
         def optimality(x, grad):
             return penalty.optimality(x, grad) / scale
 
+        if self._gram is not None:
+            result = gram_bcd(
+                np.broadcast_to(self._gram, (n_tasks,) + self._gram.shape),
+                self._rhs,
+                penalty.block_minimize,
+                optimality,
+                W,
+                tol=tol,
+                max_iter=max_iter,
+            )
+            return self._finish(result)
         size, n_iter, converged = 10, 0, False
         for _ in range(max_iter):
             active = np.flatnonzero(np.any(W != 0, axis=0))
@@ -105,9 +130,19 @@ class WorkingSetPath:
             W = np.zeros_like(W)
             W[:, features] = inner.x
             size *= 2
-        self._x = W
-        intercept = self._y_mean - W @ self._x_mean
-        return W, intercept, SolverResult(W, n_iter, converged)
+        return self._finish(SolverResult(W, n_iter, converged))
+
+    def _finish(self, result):
+        self._x = result.x
+        intercept = self._y_mean - result.x @ self._x_mean
+        return result.x, intercept, result
+
+    def solve(self, alpha, x0=None):
+        """``(coef, intercept, SolverResult)`` at ``alpha``, from ``x0``."""
+        if self._gram is None:
+            return self._solve(alpha, x0)
+        with blas_threads_for(self._Y.shape[1]):
+            return self._solve(alpha, x0)
 
     def fit(self, alpha):
         """A copy of the template fitted at ``alpha``, warm-started."""
