@@ -191,6 +191,7 @@ def maml(args, omniglot, net, rng, device, name, results, times):
         meta_batch_size=2,
         n_meta_iter=args.maml_iter,
         support_fraction=0.5,
+        head_init=args.head_init,
         random_state=args.seed,
         device=device,
     )
@@ -198,7 +199,11 @@ def maml(args, omniglot, net, rng, device, name, results, times):
     model.fit(X, y, task_ids=t)
     times[name] = time.perf_counter() - start
     results[name] = adapted_errors(model, omniglot)
-    progress(f"  {name}: {100 * results[name].mean():.1f} % ({times[name]:.0f} s)")
+    progress(
+        f"  {name}: {100 * results[name].mean():.1f} % ({times[name]:.0f} s); "
+        "query loss, first and last 10 meta-iterations: "
+        f"{np.mean(model.meta_loss_[:10]):.2f} -> {np.mean(model.meta_loss_[-10:]):.2f}"
+    )
 
 
 def pooled_features(args, omniglot, shape, device, name, results, times):
@@ -270,8 +275,15 @@ def main(argv=None):
     parser.add_argument("--filters", type=int, default=64)
     parser.add_argument("--way", type=int, default=20)
     parser.add_argument("--episodes", type=int, default=300)
-    parser.add_argument("--maml-tasks", type=int, default=30)
-    parser.add_argument("--maml-iter", type=int, default=60)
+    parser.add_argument("--maml-tasks", type=int, default=100)
+    parser.add_argument("--maml-iter", type=int, default=200)
+    parser.add_argument(
+        "--head-init",
+        default="zero",
+        choices=["zero", "meta"],
+        help="first-order MAML's head: zero (every task starts from a head of "
+        "zeros) or meta (a meta-learned head, which stays at chance here)",
+    )
     parser.add_argument("--inner-steps", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument(

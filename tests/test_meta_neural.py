@@ -195,6 +195,122 @@ def test_inner_loop_does_not_modify_its_input():
         assert torch.equal(params[k].detach(), before[k])
 
 
+def test_zero_head_first_step_is_a_centred_prototype_classifier():
+    # From a head of zeros every class has probability 1/C, so one step of
+    # mean cross-entropy gives W_c = lr/n * sum_i (1[y_i = c] - 1/C) f_i and
+    # b_c = lr/n * (n_c - n/C): unequal class counts, a class with no row.
+    module, params = _tiny(seed=10, n_in=3, hidden=(4,), n_out=4)
+    g = torch.Generator().manual_seed(11)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 0, 0, 1, 2, 2])
+    lr, n, C = 0.7, 6, 4
+    before = {k: v.clone() for k, v in params.items()}
+    leaves = {k: v.requires_grad_(True) for k, v in params.items()}
+    out = _inner_loop(
+        module,
+        leaves,
+        X,
+        y,
+        steps=1,
+        lr=lr,
+        classifier=True,
+        head_only=True,
+        zero_head=True,
+    )
+    with torch.no_grad():
+        f = module["trunk"](X)
+        onehot = torch.nn.functional.one_hot(y, C).double()
+        W = lr / n * (onehot - 1 / C).T @ f
+        b = lr / n * (onehot - 1 / C).sum(0)
+    torch.testing.assert_close(out["head.weight"], W, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(out["head.bias"], b, rtol=1e-12, atol=1e-12)
+    for k in params:
+        # The meta-learned head is ignored, never modified.
+        assert torch.equal(params[k].detach(), before[k])
+
+
+@pytest.mark.parametrize("algorithm", ["fomaml", "maml"])
+def test_zero_head_meta_gradient_is_taken_from_a_zero_head(algorithm):
+    module, params = _tiny(seed=12)
+    # A non-zero meta head that the zeroing trick must ignore entirely.
+    params = {k: v + 0.5 if k.startswith("head.") else v for k, v in params.items()}
+    episodes = _episodes(seed=13, n_tasks=2)
+    steps, lr = 2, 0.3
+    common = dict(algorithm=algorithm, steps=steps, lr=lr, classifier=False)
+    _, grads = _meta_gradient(module, params, episodes, zero_head=True, **common)
+    zeroed = {
+        k: torch.zeros_like(v) if k.startswith("head.") else v
+        for k, v in params.items()
+    }
+    for k in grads:
+        if k.startswith("head."):
+            assert torch.equal(grads[k], torch.zeros_like(grads[k]))
+    if algorithm == "fomaml":
+        _, expected = _meta_gradient(module, zeroed, episodes, **common)
+        for k in grads:
+            if not k.startswith("head."):
+                torch.testing.assert_close(grads[k], expected[k], rtol=1e-12, atol=0)
+    else:
+        # Second order: central finite difference on a trunk weight of the
+        # objective whose inner loop starts from a zero head.
+        k, eps = "trunk.layers.0.weight", 1e-6
+        for idx in [(0, 0), (1, 1)]:
+            plus = {n: v.clone() for n, v in zeroed.items()}
+            minus = {n: v.clone() for n, v in zeroed.items()}
+            plus[k][idx] += eps
+            minus[k][idx] -= eps
+            fd = (
+                _query_objective(module, plus, episodes, steps, lr)
+                - _query_objective(module, minus, episodes, steps, lr)
+            ) / (2 * eps)
+            assert abs(float(grads[k][idx]) - fd) < 1e-6
+
+
+def test_classifier_episodes_hold_every_query_class_in_the_support():
+    # 2 rows per class (Omniglot's episodes): an unstratified half split
+    # leaves about a quarter of the query rows without their class in the
+    # support set; the stratified one puts one row of each class on each side.
+    model = GradientMetaClassifier(support_fraction=0.5)
+    y = torch.as_tensor(np.repeat(np.arange(20), 2))
+    X = torch.arange(40.0)[:, None]
+    rng = np.random.RandomState(0)
+    for _ in range(20):
+        X_s, y_s, X_q, y_q = model._episode((X, y), rng)
+        assert sorted(y_s.tolist()) == list(range(20))
+        assert sorted(y_q.tolist()) == list(range(20))
+        rows = np.concatenate([X_s[:, 0].numpy(), X_q[:, 0].numpy()])
+        assert sorted(rows.astype(int)) == list(range(40))
+    # Unequal classes: at least one support row each, the fraction of the rest;
+    # a class with one row goes to the support set.
+    y = torch.tensor([0, 0, 0, 0, 1, 1, 1, 2])
+    model.set_params(support_fraction=0.25)
+    _, y_s, _, y_q = model._episode((torch.zeros(8, 1), y), rng)
+    assert sorted(y_s.tolist()) == [0, 1, 2]
+    assert sorted(y_q.tolist()) == [0, 0, 0, 1, 1]
+
+
+def test_zero_head_estimator_keeps_a_zero_meta_head():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    t = np.repeat(np.arange(6), 10)
+    y = (X[:, 0] > 0).astype(int) + 2 * (t % 2)
+    model = GradientMetaClassifier(algorithm="fomaml", head_init="zero", **SMALL)
+    model.fit(X, y, task_ids=t)
+    for k, v in model.meta_params_.items():
+        assert np.all(v == 0) == k.startswith("head.")
+    assert np.any(model.task_params_["head.weight"] != 0)
+    model.adapt(X[:4], y[:4], task_ids=[99] * 4)
+    assert np.all(model.meta_params_["head.weight"] == 0)
+    assert model.predict(X[:4], task_ids=[99] * 4).shape == (4,)
+    headless = GradientMetaClassifier(
+        network=lambda n_in, n_out: torch.nn.Linear(n_in, n_out),
+        head_init="zero",
+        **SMALL,
+    )
+    with pytest.raises(ValueError, match="head_init='zero'"):
+        headless.fit(X, y, task_ids=t)
+
+
 # --- estimators -----------------------------------------------------------------
 
 

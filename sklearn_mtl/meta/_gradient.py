@@ -32,6 +32,7 @@ from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_fit_data, check_predict_data, proba_output
 from ._base import MetaLearnerMixin
 from ._gradient_core import (  # noqa: F401  (re-exported: tests, _prototypes)
+    _episode_split,
     _feature_scaling,
     _forward,
     _inner_loop,
@@ -65,6 +66,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         "meta_batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_meta_iter": [Interval(Integral, 0, None, closed="left")],
         "support_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "head_init": [StrOptions({"meta", "zero"})],
         "standardize": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
@@ -84,6 +86,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         meta_batch_size=4,
         n_meta_iter=100,
         support_fraction=0.5,
+        head_init="meta",
         standardize=True,
         random_state=None,
         device="auto",
@@ -99,6 +102,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         self.meta_batch_size = meta_batch_size
         self.n_meta_iter = n_meta_iter
         self.support_fraction = support_fraction
+        self.head_init = head_init
         self.standardize = standardize
         self.random_state = random_state
         self.device = device
@@ -143,12 +147,16 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
                 "network must build an nn.Module when called as network(n_features, "
                 f"n_outputs); it returned a {type(module).__name__}."
             )
-        if self.algorithm == "anil" and not any(
-            k.startswith("head.") for k, _ in module.named_parameters()
-        ):
+        has_head = any(k.startswith("head.") for k, _ in module.named_parameters())
+        if self.algorithm == "anil" and not has_head:
             raise ValueError(
                 "algorithm='anil' adapts the head only: the module built by network "
                 "needs a submodule named 'head' holding parameters."
+            )
+        if self.head_init == "zero" and not has_head:
+            raise ValueError(
+                "head_init='zero' starts every task from a head of zeros: the module "
+                "built by network needs a submodule named 'head' holding parameters."
             )
         return module
 
@@ -201,6 +209,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
                 lr=self.inner_lr,
                 classifier=self._is_classifier_meta,
                 head_only=self.algorithm == "anil",
+                zero_head=self.head_init == "zero",
             )
             adapted = {k: v.detach() for k, v in adapted.items()}
             adapted.update(_support_buffers(module, adapted, X_t))
@@ -227,6 +236,11 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         module.to(device)
         self._check_network_output(module, task_arrays[0][0], device)
         params = {k: v.detach().clone() for k, v in module.named_parameters()}
+        if self.head_init == "zero":
+            # Not meta-learned: every task starts from zeros (_inner_loop).
+            params = {
+                k: v.zero_() if k.startswith("head.") else v for k, v in params.items()
+            }
         tensors = [
             (self._tensor(X_t, device), self._targets_tensor(y_t, device))
             for X_t, y_t in task_arrays
@@ -243,6 +257,7 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
             steps=self.inner_steps,
             lr=self.inner_lr,
             classifier=self._is_classifier_meta,
+            zero_head=self.head_init == "zero",
         )
         for it in range(self.n_meta_iter):
             chosen = rng.choice(n_tasks, size=batch, replace=False)
@@ -289,10 +304,10 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
 
     def _episode(self, task, rng):
         X, y = task
-        n = X.shape[0]
-        n_support = int(np.clip(round(self.support_fraction * n), 1, n - 1))
-        order = rng.permutation(n)
-        s, q = order[:n_support], order[n_support:]
+        labels = None
+        if self._is_classifier_meta:
+            labels = y.cpu().numpy() if hasattr(y, "cpu") else np.asarray(y)
+        s, q = _episode_split(X.shape[0], labels, self.support_fraction, rng)
         return X[s], y[s], X[q], y[q]
 
     # -- adapt ---------------------------------------------------------------------

@@ -61,19 +61,38 @@ def _loss(outputs, y, classifier):
 
 
 def _inner_loop(
-    module, params, X, y, *, steps, lr, classifier, head_only=False, create_graph=False
+    module,
+    params,
+    X,
+    y,
+    *,
+    steps,
+    lr,
+    classifier,
+    head_only=False,
+    create_graph=False,
+    zero_head=False,
 ):
     """``steps`` gradient steps of size ``lr`` on ``(X, y)`` from ``params``.
 
     Returns a new dict; ``params`` is never modified. With ``head_only`` the
     trunk tensors are passed through as they are (the very same objects).
     With ``create_graph`` the steps stay differentiable with respect to
-    ``params`` (second-order MAML); otherwise the result is detached.
+    ``params`` (second-order MAML); otherwise the result is detached. With
+    ``zero_head`` the loop starts from a head of zeros instead of
+    ``params``' head (the "zeroing trick", Kao et al. 2022): when class
+    labels mean nothing across tasks a meta-learned head is noise that every
+    task must first undo, whereas one step from zero makes each class's
+    weights its (centred) support features, a prototype classifier.
     """
     import torch
 
     names = [k for k in params if k.startswith("head.") or not head_only]
     current = dict(params)
+    if zero_head:
+        for k in current:
+            if k.startswith("head."):
+                current[k] = torch.zeros_like(current[k]).requires_grad_(True)
     for _ in range(steps):
         loss = _loss(_forward(module, current, X), y, classifier)
         grads = torch.autograd.grad(
@@ -86,14 +105,18 @@ def _inner_loop(
     return current
 
 
-def _meta_gradient(module, params, episodes, *, algorithm, steps, lr, classifier):
+def _meta_gradient(
+    module, params, episodes, *, algorithm, steps, lr, classifier, zero_head=False
+):
     """Gradient of the mean query loss after adaptation, w.r.t. ``params``.
 
     ``episodes`` is a list of ``(X_support, y_support, X_query, y_query)``.
     MAML and ANIL differentiate through the inner loop (second order; ANIL's
     inner loop moves the head only); first-order MAML uses the query
     gradient at the adapted parameters as the gradient at ``params``.
-    Returns ``(loss, grads)``, ``grads`` a dict like ``params``.
+    With ``zero_head`` every task's head starts at zero, so the head is not
+    meta-learned: its gradient is zero. Returns ``(loss, grads)``,
+    ``grads`` a dict like ``params``.
     """
     import torch
 
@@ -113,6 +136,7 @@ def _meta_gradient(module, params, episodes, *, algorithm, steps, lr, classifier
             classifier=classifier,
             head_only=algorithm == "anil",
             create_graph=not first_order,
+            zero_head=zero_head,
         )
         if first_order:
             adapted = {k: v.detach().requires_grad_(True) for k, v in adapted.items()}
@@ -122,7 +146,7 @@ def _meta_gradient(module, params, episodes, *, algorithm, steps, lr, classifier
         loss = _loss(_forward(module, adapted, X_q), y_q, classifier)
         grads = torch.autograd.grad(loss, wrt, allow_unused=True)
         for k, g in zip(names, grads):
-            if g is not None:
+            if g is not None and not (zero_head and k.startswith("head.")):
                 total[k] += g
         total_loss += float(loss.detach())
     n = len(episodes)
@@ -161,8 +185,13 @@ def _support_buffers(module, params, X):
     return {k: v.detach().clone() for k, v in module.named_buffers()}
 
 
-def _reptile_step(module, params, tasks, *, steps, lr, meta_lr, classifier):
-    """``params + meta_lr * mean_t(adapted_t - params)``; ``tasks`` = [(X, y)]."""
+def _reptile_step(
+    module, params, tasks, *, steps, lr, meta_lr, classifier, zero_head=False
+):
+    """``params + meta_lr * mean_t(adapted_t - params)``; ``tasks`` = [(X, y)].
+
+    With ``zero_head`` the head is not meta-learned (it stays as it is).
+    """
     import torch
 
     with torch.no_grad():
@@ -170,13 +199,48 @@ def _reptile_step(module, params, tasks, *, steps, lr, meta_lr, classifier):
     for X, y in tasks:
         start = {k: v.detach().requires_grad_(True) for k, v in params.items()}
         adapted = _inner_loop(
-            module, start, X, y, steps=steps, lr=lr, classifier=classifier
+            module,
+            start,
+            X,
+            y,
+            steps=steps,
+            lr=lr,
+            classifier=classifier,
+            zero_head=zero_head,
         )
         with torch.no_grad():
             for k in delta:
-                delta[k] += adapted[k] - params[k]
+                if not (zero_head and k.startswith("head.")):
+                    delta[k] += adapted[k] - params[k]
     with torch.no_grad():
         return {k: params[k] + meta_lr * delta[k] / len(tasks) for k in params}
+
+
+def _episode_split(n, labels, support_fraction, rng):
+    """Support and query row indices of one episode of a task of ``n`` rows.
+
+    Regression (``labels`` None): a random ``support_fraction`` of the rows,
+    at least one on each side. Classification: each class is split by
+    ``support_fraction`` (at least one support row per class with two or
+    more rows; a class of one row goes to the support), so every query
+    row's class is in the support set. An unstratified split leaves some
+    query classes without support (a quarter of the queries of an Omniglot
+    episode of 2 drawings per class), which no inner loop can learn and
+    which only adds noise to the meta-gradient.
+    """
+    order = rng.permutation(n)
+    if labels is not None:
+        order = order[np.argsort(labels[order], kind="stable")]
+        sorted_labels = labels[order]
+        starts = np.searchsorted(sorted_labels, sorted_labels, side="left")
+        counts = np.bincount(sorted_labels)[sorted_labels]
+        n_support = np.clip(np.round(support_fraction * counts), 1, counts - 1)
+        in_support = (np.arange(n) - starts < n_support) | (counts == 1)
+        if in_support.any() and not in_support.all():
+            return order[in_support], order[~in_support]
+        # Only single-row classes: fall back to the random split.
+    n_support = int(np.clip(round(support_fraction * n), 1, n - 1))
+    return order[:n_support], order[n_support:]
 
 
 def _feature_scaling(X, standardize):

@@ -48,6 +48,17 @@ _COMMON_PARAMS_DOC = """
         Share of each training task's rows drawn as the support set of an
         episode (the rest is the query set), at least one row each. Not used
         by "reptile".
+    head_init : {{"meta", "zero"}}, default="meta"
+        "meta": the head is meta-learned with the rest of the network.
+        "zero": every task's inner loop starts from a head of zeros (the
+        "zeroing trick", Kao et al. 2022) and only the trunk is
+        meta-learned (``meta_params_`` keeps a zero head). Use it when a
+        class label means nothing across tasks (N-way episodes whose
+        labels are drawn anew per task, e.g. Omniglot): a meta-learned head
+        is then noise every task must first undo, whereas one inner step
+        from zero sets each class's weights to the mean of its (centred)
+        support features, a prototype classifier that the trunk learns to
+        serve. Needs a submodule named ``head`` in a custom ``network``.
     standardize : bool, default=True
         Standardize each feature on the training rows before the network;
         False passes them as they are (e.g. images with pixels in [0, 1]).
