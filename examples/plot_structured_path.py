@@ -19,11 +19,11 @@ in ``scores_path_``.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_mtl.linear import JointFeatureMultiTaskRegressor
-
-# Not yet re-exported from sklearn_mtl.linear when this example was written.
-from sklearn_mtl.linear._cv import JointFeatureMultiTaskRegressorCV
-from sklearn_mtl.linear._path import multitask_path
+from sklearn_mtl.linear import (
+    JointFeatureMultiTaskRegressor,
+    JointFeatureMultiTaskRegressorCV,
+    multitask_path,
+)
 
 # %%
 # Twelve tasks of 40 samples, each with its own design; 5 of 30 features

@@ -360,7 +360,7 @@ def cv_docstring(estimator_class, params_doc, fitted_doc, example):
 
 _REGRESSOR_EXAMPLE = """
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._cv import {name}
+    >>> from sklearn_mtl.linear import {name}
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 6))
     >>> task_ids = np.repeat([0, 1, 2], 50)
@@ -375,7 +375,7 @@ _REGRESSOR_EXAMPLE = """
 """
 _CLASSIFIER_EXAMPLE = """
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._cv import {name}
+    >>> from sklearn_mtl.linear import {name}
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 5))
     >>> task_ids = np.repeat(["a", "b", "c"], 50)

@@ -126,7 +126,7 @@ def alpha_grid(alpha_max, *, n_alphas=100, eps=1e-3):
 
     Examples
     --------
-    >>> from sklearn_mtl.linear._path import alpha_grid
+    >>> from sklearn_mtl.linear import alpha_grid
     >>> alpha_grid(10.0, n_alphas=3, eps=0.01)
     array([10. ,  1. ,  0.1])
     """
@@ -221,7 +221,7 @@ def multitask_path(
     --------
     >>> import numpy as np
     >>> from sklearn_mtl.linear import JointFeatureMultiTaskRegressor
-    >>> from sklearn_mtl.linear._path import multitask_path
+    >>> from sklearn_mtl.linear import multitask_path
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(60, 5))
     >>> task_ids = np.repeat([0, 1, 2], 20)
