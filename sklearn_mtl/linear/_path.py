@@ -126,7 +126,7 @@ def alpha_grid(alpha_max, *, n_alphas=100, eps=1e-3):
 
     Examples
     --------
-    >>> from sklearn_mtl.linear import alpha_grid
+    >>> from sklearn_mtl.linear._path import alpha_grid
     >>> alpha_grid(10.0, n_alphas=3, eps=0.01)
     array([10. ,  1. ,  0.1])
     """
