@@ -19,8 +19,13 @@ Rows:
   one alphabet (``--way``) with 3 drawings each, a third of the rows as
   support (about 1 shot per class, as at test time);
 * first-order MAML (:class:`GradientMetaClassifier`, ``algorithm="fomaml"``,
-  the same CNN with a 20-way head), episodes of 20 characters with 2
-  drawings each, half of the rows as support;
+  the same CNN with a 20-way head that every task's inner loop starts at
+  zero, ``head_init="zero"``; 3 inner steps of 0.4, Adam 1e-3, 2 tasks per
+  meta-step), episodes of 20 characters with 2 drawings each, one of each
+  character as support (the estimator's episodes are stratified by class).
+  With a meta-learned head (``--head-init meta``) it stays at chance: the
+  labels are drawn anew for every task, so the head it learns is noise that
+  each task's 3 inner steps must first undo;
 * 1-nearest neighbour on raw pixels (Euclidean);
 * 1-nearest neighbour on the features of a pooled network: the same CNN
   trained as an ordinary 242-class classifier of every background character
@@ -30,11 +35,12 @@ with the published figures on the same 20 runs beside them (not measured
 here): the authors' modified-Hausdorff-distance nearest neighbour 38.8 %,
 people 4.5 %, deep networks trained on the full 30-alphabet background set
 8-14 % (Lake et al. 2015, 2019). Training times are wall-clock on the machine
-that runs the script. The defaults (``--episodes 300 --maml-iter 60 --epochs
-3``) took 40 minutes wall on the project's 2-core CPU shared with seven other
-jobs (load average 10-19; the process got about a fifth of the CPU), i.e.
-about 8 minutes of a dedicated 2-core machine; ``--models`` trains a subset
-of the rows (e.g. ``--models maml --maml-iter 150``).
+that runs the script. ``--episodes 300 --maml-iter 60 --epochs 3`` took 40
+minutes wall on the project's 2-core CPU shared with seven other jobs (load
+average 10-19; the process got about a fifth of the CPU), i.e. about 8
+minutes of a dedicated 2-core machine; first-order MAML's default of 200
+meta-iterations takes 5 minutes wall on that CPU at load 3-5. ``--models``
+trains a subset of the rows (e.g. ``--models maml --maml-iter 400``).
 """
 
 import _bootstrap  # standard library only: installs what is missing, first
