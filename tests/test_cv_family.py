@@ -2,8 +2,11 @@
 cross-validation loop by hand over TaskKFold folds and a refit by hand. Each
 test names the planted mistake it was seen to catch."""
 
+import warnings
+
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_mtl.linear._cv_family import (
@@ -16,6 +19,7 @@ from sklearn_mtl.linear._cv_family import (
 )
 from sklearn_mtl.linear._dirty import DirtyMultiTaskClassifier, DirtyMultiTaskRegressor
 from sklearn_mtl.linear._path import alpha_grid
+from sklearn_mtl.linear._penalties import L21Penalty
 from sklearn_mtl.linear._robust import RobustMultiTaskRegressor
 from sklearn_mtl.linear._sparse import SparseMultiTaskClassifier
 from sklearn_mtl.model_selection import TaskKFold
@@ -131,6 +135,47 @@ def test_two_part_cv_keeps_its_ratio_and_classifier_parts():
     ).fit(X, y, task_ids, weights)
     np.testing.assert_allclose(model.coef_shared_, refit.coef_shared_, atol=1e-4)
     np.testing.assert_allclose(model.coef_specific_, refit.coef_specific_, atol=1e-4)
+
+
+# -- the L2,1 block step under every CV path on per-task designs --------------
+
+
+@pytest.mark.parametrize("alpha_l2", [0.0, 0.3])
+def test_l21_block_step_equals_brute_force_with_zero_curvature_tasks(alpha_l2):
+    # Planted: the final step b / (a + alpha * rho) -> differs from the
+    # minimizer. (A wrong Newton slope or start changes only the speed: the
+    # fixed point is the root; the School timing shows it.)
+    rng = np.random.RandomState(0)
+    a = rng.uniform(0.2, 4.0, size=7)
+    b = 3.0 * rng.standard_normal(7)
+    # Tasks where the feature is constant: no curvature, no correlation.
+    a[[1, 4]], b[[1, 4]] = 0.0, 0.0
+    w = L21Penalty(1.3, alpha_l2=alpha_l2).block_minimize(a, b)
+
+    def objective(v):
+        return 0.5 * np.sum((a + alpha_l2) * v**2) - b @ v + 1.3 * np.linalg.norm(v)
+
+    start = b / (a + alpha_l2 + 1.0)
+    reference = minimize(objective, start, method="Powell", options={"xtol": 1e-10})
+    assert objective(w) <= reference.fun + 1e-12
+    norm = np.linalg.norm(w)
+    np.testing.assert_allclose((a + alpha_l2) * w - b + 1.3 * w / norm, 0, atol=1e-12)
+
+
+def test_l21_block_step_just_above_threshold_is_finite_without_warning():
+    # Planted: the Newton search started at rho = 0 (as before) -> with
+    # ||b|| a few ulps above alpha it stops at once and divides by rho = 0
+    # (the School "divide by zero" RuntimeWarning).
+    rng = np.random.RandomState(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(300):
+            a = rng.uniform(0.1, 3.0, size=4)
+            alpha = rng.uniform(0.01, 10.0)
+            b = rng.standard_normal(4)
+            b *= alpha / np.linalg.norm(b) * (1 + rng.randint(1, 4) * 1.1e-16)
+            w = L21Penalty(alpha).block_minimize(a, b)
+            assert np.all(np.isfinite(w)) and np.linalg.norm(w) < 1e-12
 
 
 @parametrize_with_checks(

@@ -94,12 +94,21 @@ class L21Penalty(_Penalty):
     def block_minimize(self, a, b):
         """Minimize ``sum_t (a_t/2) w_t^2 - b_t w_t + alpha ||w||`` over w (T,).
 
-        With ``a`` the tasks' Gram diagonals (plus ``alpha_l2``). The
-        minimizer is ``w_t = b_t / (a_t + alpha / rho)`` where ``rho = ||w||``
-        solves ``sum_t b_t^2 / (a_t rho + alpha)^2 = 1``: a convex decreasing
-        function of rho, so Newton's method from ``rho = 0`` rises to the
-        root without overshooting. Equal ``a_t`` (a shared design) have the
-        closed form of the group soft-threshold.
+        With ``a`` the tasks' Gram diagonals (plus ``alpha_l2``). For
+        ``||b|| > alpha`` the minimizer is ``w_t = b_t / (a_t + alpha / rho)``
+        where ``rho = ||w|| > 0`` solves the secular equation
+        ``f(rho) = sum_t b_t^2 / (a_t rho + alpha)^2 = 1`` (stationarity
+        ``a_t w_t - b_t + alpha w_t / rho = 0``, then ``||w|| = rho``). Since
+        ``a_t <= a_max``, ``f(rho) >= ||b||^2 / (a_max rho + alpha)^2``, which
+        is 1 at ``rho_0 = (||b|| - alpha) / a_max``: f decreasing, rho_0 is
+        below the root. Newton runs on ``f^(-1/2) = 1``: with ``c_t = b_t /
+        a_t`` and ``d_t = alpha / a_t``, ``f^(-1/2) = 1 / ||c / (rho + d)||``
+        is concave increasing (Moré & Sorensen's secular function of trust
+        regions), so from rho_0 every step rises and stays below the root,
+        and one step is exact when all ``a_t`` are equal. A task with
+        ``a_t = 0`` (a feature constant in the task) has ``b_t = 0`` and drops
+        out. Equal ``a_t`` (a shared design) use the closed form of the group
+        soft-threshold.
         """
         alpha = self.alpha
         b_norm = float(np.sqrt(np.dot(b, b)))
@@ -110,14 +119,20 @@ class L21Penalty(_Penalty):
         if a_max - a.min() <= 1e-12 * a_max:
             return b * ((1.0 - alpha / b_norm) / a_max)
         b2 = b * b
-        rho = 0.0
+        # A lower bound on the root: a_t <= a_max gives f(rho) >= ||b||^2 /
+        # (a_max rho + alpha)^2, which is 1 here, so f(rho) >= 1. Starting
+        # at rho > 0 also keeps alpha / rho finite when Newton stops at once.
+        rho = (b_norm - alpha) / a_max
         for _ in range(100):
             denominator = a * rho + alpha
-            excess = np.sum(b2 / denominator**2) - 1.0
+            f = np.sum(b2 / denominator**2)
             slope = -2.0 * np.sum(b2 * a / denominator**3)
-            step = excess / slope
-            rho -= step
-            if -step <= 1e-13 * rho:
+            # Newton on f^(-1/2) = 1, concave increasing in rho: exact in
+            # one step for one task or equal a_t, and from the left of the
+            # root every step stays left of it (the tangent lies above).
+            step = 2.0 * f * (1.0 - np.sqrt(f)) / slope
+            rho += step
+            if abs(step) <= 1e-13 * rho:
                 break
         return b / (a + alpha / rho)
 
