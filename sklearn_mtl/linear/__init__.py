@@ -7,6 +7,14 @@ from ._cv import (
     LowRankMultiTaskClassifierCV,
     LowRankMultiTaskRegressorCV,
 )
+from ._cv_family import (
+    DirtyMultiTaskClassifierCV,
+    DirtyMultiTaskRegressorCV,
+    RobustMultiTaskClassifierCV,
+    RobustMultiTaskRegressorCV,
+    SparseMultiTaskClassifierCV,
+    SparseMultiTaskRegressorCV,
+)
 from ._dirty import DirtyMultiTaskClassifier, DirtyMultiTaskRegressor
 from ._graph_model import GraphMultiTaskClassifier, GraphMultiTaskRegressor
 from ._path import multitask_path
@@ -23,7 +31,9 @@ __all__ = [
     "ClusteredMultiTaskClassifier",
     "ClusteredMultiTaskRegressor",
     "DirtyMultiTaskClassifier",
+    "DirtyMultiTaskClassifierCV",
     "DirtyMultiTaskRegressor",
+    "DirtyMultiTaskRegressorCV",
     "GraphMultiTaskClassifier",
     "GraphMultiTaskRegressor",
     "JointFeatureMultiTaskClassifier",
@@ -35,8 +45,12 @@ __all__ = [
     "LowRankMultiTaskRegressor",
     "LowRankMultiTaskRegressorCV",
     "RobustMultiTaskClassifier",
+    "RobustMultiTaskClassifierCV",
     "RobustMultiTaskRegressor",
+    "RobustMultiTaskRegressorCV",
     "SparseMultiTaskClassifier",
+    "SparseMultiTaskClassifierCV",
     "SparseMultiTaskRegressor",
+    "SparseMultiTaskRegressorCV",
     "multitask_path",
 ]
