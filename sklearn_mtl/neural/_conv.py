@@ -122,5 +122,15 @@ class ConvNet(nn.Module):
         return features
 
     def embed(self, X):
-        """The trunk's features of flat rows, (n_samples, n_embedding)."""
+        """The trunk's features of flat rows.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, height * width)
+            Images as flat rows (row-major, as ``image_shape`` says).
+
+        Returns
+        -------
+        features : torch.Tensor of shape (n_samples, n_embedding)
+        """
         return self.trunk(X.reshape(-1, *self.image_shape))
