@@ -10,7 +10,6 @@ matrix product) picks the features that violate the optimality conditions
 most, the working set doubles until no feature outside it does.
 """
 
-import contextlib
 
 import numpy as np
 
@@ -46,13 +45,9 @@ class WorkingSetPath:
     """
 
     def __init__(self, template, data):
-        X = data.X
-        n_samples, n_features = X.shape
-        # One BLAS thread for the Gram path's many small products; the
-        # working set's large products keep the threads.
-        wide = n_features > n_samples
-        with contextlib.nullcontext() if wide else blas_threads_for(data.n_tasks):
-            self._prepare(template, data, X)
+        # The O(n d^2) products that build the Gram matrix keep every BLAS
+        # thread; the solver's many small products run on one (``solve``).
+        self._prepare(template, data, data.X)
         self._x, self.converged = None, True
 
     def _prepare(self, template, data, X):
