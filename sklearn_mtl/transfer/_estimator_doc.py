@@ -86,9 +86,10 @@ _DOC = """
       (circular validation's backward model never sees a source label; the
       other scorers fit on a stratified two thirds of the source rows and
       score on the held-out third); the best score wins
-      (exact ties: the order above). Default candidates: source_only, coral,
-      linear_ot, subspace_alignment (no target label, about one fit plus a
-      d x d eigenproblem each); methods that train on target labels are
+      (exact ties: the order above). Default candidates: source_only and jda
+      for a classifier, source_only, coral, linear_ot, subspace_alignment for
+      a regressor (no target label, about one fit plus a d x d eigenproblem
+      each); methods that train on target labels are
       skipped. The winner is refitted on every row (target labels
       included).
 
