@@ -418,3 +418,20 @@ def test_tradaboost_held_out_errors_by_hand():
     np.testing.assert_allclose(
         model.predict_proba(grid)[:, 1], weights @ votes / weights.sum()
     )
+
+
+def test_label_free_default_candidates_per_estimator_kind():
+    """Catches: classifiers falling back to the mappings (which circular
+    validation favours whether or not they help) or regressors offered JDA,
+    which needs classes."""
+    X, y, domains = _translated(seed=3)
+    y_hidden = _hidden(y, domains)
+    classifier = TransferClassifier(target="t").fit(X, y_hidden, task_ids=domains)
+    assert list(classifier.cv_results_["method"]) == ["source_only", "jda"]
+    regressor = TransferRegressor(target="t").fit(X, y_hidden, task_ids=domains)
+    assert list(regressor.cv_results_["method"]) == [
+        "source_only",
+        "coral",
+        "linear_ot",
+        "subspace_alignment",
+    ]
