@@ -4,9 +4,15 @@
 "class_regularized_ot" (:class:`ClassRegularizedOTMapping`), "jda"
 (:class:`JDA`), "jdot" (:class:`JDOTClassifier` / :class:`JDOTRegressor`),
 "dann" and "deep_coral" (:mod:`sklearn_mtl.transfer._deep`, the ``neural``
-extra). Each reads the source rows and every target row's features; "dann"
-and "deep_coral" also train on the labelled target rows, the others never
-read a target label.
+extra), "meda" (:class:`~sklearn_mtl.transfer._meda.MEDAClassifier`). Each
+reads the source rows and every target row's features; "dann", "deep_coral"
+and "meda" also train on the labelled target rows, the others never read a
+target label.
+
+"meda" is its own kernel classifier: the base ``estimator`` is not used,
+unless it is a ``MEDAClassifier``, whose settings are then taken (its
+``target`` aside). Initial target pseudo-labels come from a 1-nearest-
+neighbour rule, as in the authors' code.
 """
 
 import numpy as np
@@ -21,9 +27,11 @@ EXTRA_METHODS = (
     "jdot",
     "dann",
     "deep_coral",
+    "meda",
 )
-# Methods that need class labels (a class penalty or class-wise means).
-CLASSIFICATION_ONLY = {"class_regularized_ot", "jda"}
+# Methods that need class labels (a class penalty, class-wise means, one-hot
+# targets).
+CLASSIFICATION_ONLY = {"class_regularized_ot", "jda", "meda"}
 
 
 def all_target_rows(split, classifier):
@@ -76,6 +84,15 @@ def _deep_network(model, method):
     return kind(target="target", random_state=model.random_state)
 
 
+def _meda(model):
+    from ._meda import MEDAClassifier
+
+    estimator = model.estimator
+    if isinstance(estimator, MEDAClassifier):
+        return clone(estimator).set_params(target="target")
+    return MEDAClassifier(target="target", random_state=model.random_state)
+
+
 def fit_extra_method(model, method, split, cache, helpers):
     """Fit ``method`` for ``model`` (a ``Transfer*`` estimator) on ``split``.
 
@@ -109,6 +126,8 @@ def fit_extra_method(model, method, split, cache, helpers):
         model_ = fit(clone(estimator), np.vstack([source, target]), y, w)
         return with_transform(transformer, model_)
     X_all, y_all, w_all, domains = all_target_rows(split, classifier)
+    if method == "meda":
+        return _meda(model).fit(X_all, y_all, task_ids=domains, sample_weight=w_all)
     if method == "jdot":
         from ._jdot import JDOTClassifier, JDOTRegressor
 
