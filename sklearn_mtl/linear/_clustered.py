@@ -5,10 +5,12 @@ A composition of a loss (:mod:`._losses`), the smooth clustered penalty
 (:func:`._problems.solve_smooth`).
 """
 
+import copy
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -16,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_fit_data
-from ._losses import LogisticLoss, SquaredLoss
+from ._losses import LogisticLoss, SquaredLoss, task_loss_scale
 from ._prediction import (
     ARRAY_PARAMS,
     LinearTaskClassifierMixin,
@@ -26,7 +28,11 @@ from ._problems import solve_smooth
 from ._smooth_penalties import ClusteredPenalty
 from ._solvers import blas_threads_for
 
-__all__ = ["ClusteredMultiTaskRegressor", "ClusteredMultiTaskClassifier"]
+__all__ = [
+    "ClusteredMultiTaskRegressor",
+    "ClusteredMultiTaskClassifier",
+    "ClusteredPath",
+]
 
 
 _OBJECTIVE_DOC = """
@@ -63,12 +69,12 @@ _PARAMS_DOC = """
         Strength of the pull toward the cluster centres (``rho1``).
     alpha_l2 : float, default=1.0
         Ridge penalty (``rho2``); must be positive.
-    loss_normalization : {{"sum", "mean"}}, default="sum"
+    loss_normalization : {"sum", "mean"}, default="sum"
         Per-task loss weight ``c_t``, see above.
     task_column : int or str, default=None
         Column of ``X`` holding each sample's task label, removed from the
         features. None: tasks come from ``task_ids`` or a 2-D ``y``.
-    solver : {{"auto", "apg", "lbfgs"}}, default="auto"
+    solver : {"auto", "apg", "lbfgs"}, default="auto"
         "apg": accelerated gradient with backtracking and adaptive restart;
         "lbfgs": L-BFGS-B. "auto" is "lbfgs".
     tol : float, default=1e-6
@@ -96,7 +102,7 @@ _FITTED_DOC = """
         Solver iterations.
     tasks_ : ndarray of shape (n_tasks,)
         Sorted task labels (``0..T-1`` for a wide 2-D ``y``).
-    task_format_ : {{"long", "wide"}}
+    task_format_ : {"long", "wide"}
         How tasks were given in fit.
     n_features_in_ : int
         Number of columns of ``X`` in fit, task column included.
@@ -149,36 +155,66 @@ class _ClusteredModel(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _fit_loss(self, loss, n_tasks):
-        """Solve; sets the cluster attributes and ``n_iter_``."""
+    def _solve(self, loss, n_tasks, x0=None):
+        """Minimize at the current parameters from ``x0`` (or the loss's start)."""
         if self.n_clusters > n_tasks:
             raise ValueError(
                 f"n_clusters={self.n_clusters} exceeds the number of tasks "
                 f"({n_tasks}); use at most n_clusters={n_tasks}."
             )
         penalty = ClusteredPenalty(self.alpha, self.alpha_l2, self.n_clusters)
-        x0 = loss.initial()
-        if self.warm_start and hasattr(self, "coef_"):
-            previous = self._packed_params()
-            if previous.shape == x0.shape:
-                x0 = previous
+        start = loss.initial()
+        if x0 is not None and x0.shape == start.shape:
+            start = x0
         solver = "lbfgs" if self.solver == "auto" else self.solver
         with blas_threads_for(n_tasks):
             result = solve_smooth(
-                loss, penalty, x0, solver=solver, tol=self.tol, max_iter=self.max_iter
+                loss,
+                penalty,
+                start,
+                solver=solver,
+                tol=self.tol,
+                max_iter=self.max_iter,
             )
-        self.n_iter_ = result.n_iter
-        if not result.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
-                f"iterations to tol={self.tol}; increase max_iter or scale the data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        return penalty, result
+
+    def _set_solution(self, loss, penalty, result, labels=True):
+        """Fitted attributes from a solve; the k-means labels when ``labels``."""
         coef = result.x[:, : loss.n_features]
+        self.n_iter_ = result.n_iter
         self.cluster_matrix_ = penalty.cluster_matrix(coef)
-        self.cluster_labels_ = self._cluster_labels(penalty, coef)
-        return loss.coef_intercept(result.x)
+        if labels:
+            self.cluster_labels_ = self._cluster_labels(penalty, coef)
+        self.coef_, self.intercept_ = loss.coef_intercept(result.x)
+
+    def _fit_loss(self, loss, n_tasks):
+        """Solve and set the fitted attributes (a cold start unless warm_start)."""
+        x0 = None
+        if self.warm_start and hasattr(self, "coef_"):
+            x0 = self._packed_params()
+        penalty, result = self._solve(loss, n_tasks, x0)
+        if not result.converged:
+            self._warn_not_converged(stacklevel=4)
+        self._set_solution(loss, penalty, result)
+        return self
+
+    def _warn_not_converged(self, stacklevel):
+        warnings.warn(
+            f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+            f"iterations to tol={self.tol}; increase max_iter or scale the data.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+    def _path_problem(self, X, y, task_ids=None, sample_weight=None):
+        """Validate the data and build the loss once, for fits at many ``alpha``.
+
+        The path hook of :func:`~sklearn_mtl.linear._path.multitask_path`
+        and of the clustered ``...CV`` estimators (a :class:`ClusteredPath`);
+        sets the data-dependent fitted attributes on ``self``.
+        """
+        loss, data = self._build_loss(X, y, task_ids, sample_weight)
+        return ClusteredPath(self, loss, data)
 
     def _cluster_labels(self, penalty, coef):
         if self.n_clusters == 1:
@@ -193,6 +229,77 @@ class _ClusteredModel(BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             kmeans = KMeans(n_clusters=k, n_init=10, random_state=self.random_state)
             return kmeans.fit_predict(embedding)
+
+
+# The path's top, in units of the reference strength (see ClusteredPath):
+# two decades above it, the pulled directions are shrunk ~200-fold.
+GRID_TOP = 100.0
+
+
+class ClusteredPath:
+    """A clustered problem with its loss built once, solved at any ``alpha``.
+
+    The penalty is smooth, so no strength makes every coefficient zero: there
+    is no ``alpha_max`` to start a path from. The path starts instead from a
+    data-dependent reference, ``alpha_ref = L / 2`` with ``L`` the largest
+    curvature of the data term (largest eigenvalue of its Hessian at the
+    path's start, intercepts profiled out: the centered, weighted Gram blocks
+    of the squared loss; for the logistic loss the same blocks times the
+    class variance ``p_t (1 - p_t)``). At ``alpha_ref`` the pull's curvature
+    ``2 alpha`` (in the directions it acts on, those outside the ``k``
+    leading ones) equals the data term's stiffest direction, so every such
+    direction of every task is shrunk to at most half its unpenalized
+    size: below ``alpha_ref`` the data dominate, above it the penalty does.
+    ``alpha_ref`` scales as the objective requires: by ``c^2`` when ``X`` is
+    multiplied by ``c`` (then ``W / c`` at ``alpha c^2`` fits the same
+    model), not at all when ``y`` is (``W`` scales with ``y``).
+
+    ``alpha_max`` (the hook's name for the path's top) is ``GRID_TOP *
+    alpha_ref``. ``fit(alpha)`` returns a copy of the template at ``alpha``,
+    warm-started from the previous ``fit``, with ``alpha_l2 = l2_ratio *
+    alpha`` when ``l2_ratio`` is set (:meth:`configure`), else the
+    template's ``alpha_l2``. Its models carry ``coef_``, ``intercept_``,
+    ``n_iter_`` and ``cluster_matrix_``; ``refit`` adds the k-means
+    ``cluster_labels_`` (one k-means per path point would cost more than the
+    solve).
+    """
+
+    def __init__(self, template, loss, data):
+        self.template, self.loss, self.n_tasks = template, loss, data.n_tasks
+        self.alpha_ref = 0.5 * float(template._curvature(loss, data))
+        self.alpha_max = GRID_TOP * self.alpha_ref
+        self.n_clusters, self.l2_ratio = template.n_clusters, None
+        self._x, self.converged = None, True
+
+    def configure(self, n_clusters, l2_ratio=None):
+        """Set the number of clusters and ``alpha_l2 / alpha``; restart cold."""
+        self.n_clusters, self.l2_ratio = int(n_clusters), l2_ratio
+        self._x = None
+        return self
+
+    def _model(self, alpha):
+        model = copy.copy(self.template)
+        model.alpha, model.n_clusters = float(alpha), self.n_clusters
+        if self.l2_ratio is not None:
+            model.alpha_l2 = self.l2_ratio * float(alpha)
+        return model
+
+    def fit(self, alpha):
+        """A copy of the template fitted at ``alpha``, warm-started."""
+        model = self._model(alpha)
+        penalty, result = model._solve(self.loss, self.n_tasks, self._x)
+        self._x, self.converged = result.x, result.converged
+        model._set_solution(self.loss, penalty, result, labels=False)
+        return model
+
+    def refit(self, alpha):
+        """A copy fitted at ``alpha`` from a cold start, as ``fit`` fits it."""
+        model = self._model(alpha)
+        penalty, result = model._solve(self.loss, self.n_tasks)
+        if not result.converged:
+            model._warn_not_converged(stacklevel=4)
+        model._set_solution(self.loss, penalty, result)
+        return model
 
 
 class ClusteredMultiTaskRegressor(
@@ -258,13 +365,21 @@ class ClusteredMultiTaskRegressor(
         self : object
             Fitted estimator.
         """
+        loss, data = self._build_loss(X, y, task_ids, sample_weight)
+        return self._fit_loss(loss, data.n_tasks)
+
+    def _build_loss(self, X, y, task_ids, sample_weight):
         data = check_fit_data(
             self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
         )
         with blas_threads_for(data.n_tasks):
             loss = SquaredLoss(data, self.loss_normalization)
-        self.coef_, self.intercept_ = self._fit_loss(loss, data.n_tasks)
-        return self
+        return loss, data
+
+    def _curvature(self, loss, data):
+        """Largest eigenvalue of the data term's Hessian (intercepts profiled
+        out): of the centered, weighted per-task Gram blocks."""
+        return loss.lipschitz()
 
 
 class ClusteredMultiTaskClassifier(
@@ -340,6 +455,10 @@ n_features)
         self : object
             Fitted estimator.
         """
+        loss, data = self._build_loss(X, y, task_ids, sample_weight)
+        return self._fit_loss(loss, data.n_tasks)
+
+    def _build_loss(self, X, y, task_ids, sample_weight):
         data = check_fit_data(
             self,
             X,
@@ -351,9 +470,32 @@ n_features)
         )
         self.classes_ = np.unique(data.y)
         loss = LogisticLoss(data, self.loss_normalization, self.classes_)
-        self.coef_, self.intercept_ = self._fit_loss(loss, data.n_tasks)
         if loss.binary:
             self.task_class_mask_ = np.ones((data.n_tasks, 2), dtype=bool)
         else:
             self.task_class_mask_ = loss.allowed
-        return self
+        return loss, data
+
+    def _curvature(self, loss, data):
+        """Largest eigenvalue of the data term's Hessian at the path's start
+        (``W = 0``, intercepts at the class log-odds), intercepts profiled
+        out: per task ``v_t * c_t Xc_t^T S Xc_t`` with ``v_t`` the largest
+        eigenvalue of ``diag(p_t) - p_t p_t^T`` (``p_t (1 - p_t)`` for two
+        classes), ``p_t`` the task's weighted class shares."""
+        _, intercept = loss.split(loss.initial())
+        if loss.binary:
+            share = expit(intercept[:, 0])
+            spread = share * (1.0 - share)
+        else:
+            share = np.where(loss.allowed, np.exp(intercept), 0.0)
+            share /= share.sum(axis=1, keepdims=True)
+            covariance = (
+                share[:, :, None] * np.eye(share.shape[1])
+                - share[:, :, None] * share[:, None, :]
+            )
+            spread = np.linalg.eigvalsh(covariance)[:, -1]
+        scale = task_loss_scale(data, self.loss_normalization) * spread
+        # Only the Gram blocks are used: zero targets, no refit of y.
+        with blas_threads_for(data.n_tasks):
+            gram = SquaredLoss(data, task_scale=scale, y=np.zeros(data.n_rows))
+        return gram.lipschitz()
