@@ -36,6 +36,7 @@ from sklearn.utils.validation import (
 )
 
 __all__ = [
+    "SharedDesignData",
     "TaskData",
     "check_fit_data",
     "check_predict_data",
@@ -115,6 +116,47 @@ class TaskData:
         out = np.empty((n_samples, self.n_tasks) + values.shape[1:], values.dtype)
         out[self.sample_index, self.task_index] = values
         return out
+
+
+@dataclass(frozen=True)
+class SharedDesignData:
+    """A complete wide target on one shared design, without per-row arrays.
+
+    What :func:`check_fit_data` returns with ``shared_design=True`` when
+    every task has every sample's label and there are no sample weights:
+    every task then reads the same rows of ``X``, so a solver that needs
+    only ``X`` and the (n_samples, n_tasks) target (a shared Gram matrix)
+    never pays for the ``n_samples * n_tasks`` per-row arrays.
+
+    Attributes
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Validated features, without any task column.
+    Y : ndarray of shape (n_samples, n_tasks)
+        Validated float64 targets, all finite.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    wide = True
+    sample_weight = None
+    labelled = None
+
+    @property
+    def n_tasks(self):
+        return self.Y.shape[1]
+
+    def rows(self):
+        """The :class:`TaskData` that ``check_fit_data`` returns by default."""
+        y_rows, sample_index, task_index = _wide_to_rows(self.Y, classifier=False)
+        return TaskData(
+            X=self.X,
+            task_index=task_index.astype(np.intp),
+            sample_index=sample_index,
+            n_tasks=self.n_tasks,
+            wide=True,
+            y=y_rows,
+        )
 
 
 def _rows_by_index(index, n_tasks):
@@ -323,6 +365,7 @@ def check_fit_data(
     multi_target=False,
     per_task_classes=True,
     unlabelled_tasks=None,
+    shared_design=False,
 ):
     """Validate multi-task training data and record the tasks on ``estimator``.
 
@@ -357,10 +400,15 @@ def check_fit_data(
         missing label in any other task raises, naming the task. Class and
         size checks count labelled rows for the classes and all rows of these
         tasks for the sizes. None (the default): every label must be present.
+    shared_design : bool, default=False
+        Return a :class:`SharedDesignData` (``X`` and the (n_samples,
+        n_tasks) target, no per-row arrays) when ``y`` is a complete wide
+        regression target (no missing label, no sample weights); its
+        ``rows()`` is the :class:`TaskData` returned otherwise.
 
     Returns
     -------
-    data : TaskData
+    data : TaskData or SharedDesignData
     """
     task_column = _task_column_of(estimator, task_ids)
     if y is None:
@@ -396,6 +444,18 @@ def check_fit_data(
         )
 
     labelled = None
+    if (
+        wide
+        and shared_design
+        and not classifier
+        and weights is None
+        and n_samples >= min_samples_per_task
+    ):
+        Y = _complete_wide_target(y_array)
+        if Y is not None:
+            estimator.tasks_ = np.arange(Y.shape[1])
+            estimator.task_format_ = "wide"
+            return SharedDesignData(X=X, Y=Y)
     if wide:
         y_rows, sample_index, task_index = _wide_to_rows(y_array, classifier)
         tasks = np.arange(y_array.shape[1])
@@ -508,6 +568,21 @@ def missing_labels(Y):
         # Elementwise in C: None compares equal to None, NaN unequal to itself.
         return np.equal(Y, None) | np.not_equal(Y, Y)
     return np.zeros(Y.shape, dtype=bool)
+
+
+def _complete_wide_target(Y):
+    """``Y`` as float64 when it has no missing or infinite entry, else None.
+
+    One sum finds both (NaN and infinity propagate; a sum that overflows
+    also gives None). On None, and on any target it cannot read, the caller
+    takes the general path, which raises or marks missing labels exactly as
+    it always does.
+    """
+    try:
+        Y = check_array(Y, dtype=np.float64, ensure_all_finite=False, input_name="y")
+    except (TypeError, ValueError):
+        return None
+    return Y if np.isfinite(Y.sum()) else None
 
 
 def _wide_to_rows(Y, classifier):

@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from .._tasks import check_fit_data
+from .._tasks import SharedDesignData, check_fit_data
 from ._losses import LogisticLoss, SquaredLoss
 from ._penalties import L21Penalty, TraceNormPenalty
 from ._prediction import (
@@ -281,12 +281,22 @@ class _StructuredRegressor(
         return self._fit_problem(self._path_problem(X, y, task_ids, sample_weight))
 
     def _path_problem(self, X, y, task_ids=None, sample_weight=None):
+        # A complete wide y comes back without per-row arrays (n * T
+        # entries): the shared-design solver needs only X and y.
         data = check_fit_data(
-            self, X, y, task_ids, sample_weight, array_params=ARRAY_PARAMS
+            self,
+            X,
+            y,
+            task_ids,
+            sample_weight,
+            array_params=ARRAY_PARAMS,
+            shared_design=True,
         )
         if use_working_set(self, data):
             # One shared design: one Gram matrix (or a working set's).
             return WorkingSetPath(self, data)
+        if isinstance(data, SharedDesignData):
+            data = data.rows()
         with blas_threads_for(data.n_tasks):
             loss = SquaredLoss(data, self.loss_normalization)
         return _LossPath(self, loss, data.n_tasks)

@@ -1,8 +1,13 @@
 """Block coordinate descent for one shared design (a complete wide ``y``).
 
 Every task then has the same rows: one (d, d) Gram matrix serves all tasks,
-built here straight from ``X`` and the wide ``y`` (the general loss goes
-through per-row arrays of n * T entries). With more features than samples
+built here straight from ``X`` and the (n, T) target that
+``check_fit_data(..., shared_design=True)`` returns (the general loss goes
+through per-row arrays of n * T entries). The centered Gram matrix and
+``Xc^T Yc`` come from the raw products ``X^T X`` and ``X^T Y`` minus a
+rank-one correction, without a centered copy of ``X``, unless a column's
+mean is so large against its spread that the subtraction would cancel
+digits (then the centered copy, as before). With more features than samples
 that Gram matrix costs far more than the problem needs (O(n d^2)), so block
 coordinate descent runs on the Gram matrix of a small *working set* of
 features only (as celer and skglm do): the full gradient ``X^T R`` (one
@@ -10,29 +15,45 @@ matrix product) picks the features that violate the optimality conditions
 most, the working set doubles until no feature outside it does.
 """
 
-
 import numpy as np
 
+from .._tasks import SharedDesignData
 from ._solvers import SolverResult, blas_threads_for, gram_bcd
 
 __all__ = ["WorkingSetPath", "use_working_set"]
+
+# Largest |column mean| / column standard deviation for which the centered
+# products are taken as raw product minus rank-one correction: the
+# subtraction then loses at most log10(1 + 10^2) ~ 2 of the 16 digits.
+# Beyond it (a feature like a year, an offset target) X or Y is centered
+# first.
+MAX_OFFSET = 10.0
+
+
+def small_offsets(mean_squares, means):
+    """Whether ``|mean| <= MAX_OFFSET * std`` for every column.
+
+    ``mean_squares`` is the mean of the squared entries (``mean^2 + var``),
+    a sum of squares that no cancellation spoils, so the test itself is
+    exact where it matters: ``(1 + k^2) mean^2 <= k^2 mean_square``.
+    """
+    k2 = MAX_OFFSET**2
+    return bool(np.all((1.0 + k2) * np.square(means) <= k2 * mean_squares))
 
 
 def use_working_set(template, data):
     """Whether this solver applies: a dense complete shared design.
 
-    It needs a feature-separable penalty (L2,1, L1) and no sample weights,
-    and is used for ``solver="auto"`` or ``"bcd"``.
+    It needs a feature-separable penalty (L2,1, L1), a complete wide target
+    without sample weights (``check_fit_data`` returned a
+    :class:`~sklearn_mtl._tasks.SharedDesignData`) and a dense ``X``, and is
+    used for ``solver="auto"`` or ``"bcd"``.
     """
-    X = data.X
-    n_samples, n_features = X.shape
     return (
         template.solver in ("auto", "bcd")
         and getattr(template._penalty_class, "feature_separable", False)
-        and data.wide
-        and data.sample_weight is None
-        and data.n_rows == n_samples * data.n_tasks
-        and isinstance(X, np.ndarray)
+        and isinstance(data, SharedDesignData)
+        and isinstance(data.X, np.ndarray)
     )
 
 
@@ -47,26 +68,50 @@ class WorkingSetPath:
     def __init__(self, template, data):
         # The O(n d^2) products that build the Gram matrix keep every BLAS
         # thread; the solver's many small products run on one (``solve``).
-        self._prepare(template, data, data.X)
+        self.template = template
+        n_samples, n_features = data.X.shape
+        self._c = 1.0 / n_samples if template.loss_normalization == "mean" else 1.0
+        if n_features <= n_samples:
+            self._prepare_gram(data.X, data.Y)
+        else:
+            self._prepare_working_set(data.X, data.Y)
+        self.alpha_max = template._penalty_class(0.0).dual_norm(-self._rhs)
         self._x, self.converged = None, True
 
-    def _prepare(self, template, data, X):
-        n_samples, n_features = X.shape
-        # Complete wide rows are ordered task by task (see _tasks.py).
-        Y = data.y.reshape(data.n_tasks, n_samples).T
-        self.template = template
+    def _prepare_gram(self, X, Y):
+        """The whole centered Gram matrix (it is no larger than the data)."""
+        n_samples = X.shape[0]
+        ones = np.ones(n_samples)
+        x_sum = ones @ X
+        self._x_mean = x_sum / n_samples
+        gram = X.T @ X
+        if small_offsets(np.diagonal(gram) / n_samples, self._x_mean):
+            # Xc^T Xc = X^T X - n xbar xbar^T and Xc^T Yc = X^T Yc - xbar
+            # (1^T Yc): no centered copy of X (the largest array here).
+            # n (xbar xbar^T), not xbar x_sum^T: exactly symmetric, as the
+            # solver reads row j of the Gram matrix for its column j.
+            gram -= n_samples * np.outer(self._x_mean, self._x_mean)
+            y_sum = ones @ Y
+            self._y_mean = y_sum / n_samples
+            if not small_offsets(np.einsum("ij,ij->j", Y, Y) / n_samples, self._y_mean):
+                Y = Y - self._y_mean
+                y_sum = ones @ Y
+            xty = X.T @ Y - np.outer(self._x_mean, y_sum)
+        else:
+            Xc = np.subtract(X, self._x_mean, out=np.empty(X.shape, order="F"))
+            self._y_mean = Y.mean(axis=0)
+            gram = Xc.T @ Xc
+            xty = Xc.T @ (Y - self._y_mean)
+        self._gram = self._c * gram
+        self._rhs = np.ascontiguousarray(self._c * xty.T)
+
+    def _prepare_working_set(self, X, Y):
+        """Centered copies, whose columns the working set gathers."""
         self._x_mean, self._y_mean = X.mean(axis=0), Y.mean(axis=0)
-        # Column order: the working set gathers columns of X.
         self._X = np.subtract(X, self._x_mean, out=np.empty(X.shape, order="F"))
         self._Y = Y - self._y_mean
-        self._c = 1.0 / n_samples if template.loss_normalization == "mean" else 1.0
-        zero_grad = -self._c * (self._X.T @ self._Y).T
-        self._rhs = np.ascontiguousarray(-zero_grad)
-        # The whole Gram matrix when it is no larger than the data.
         self._gram = None
-        if n_features <= n_samples:
-            self._gram = self._c * (self._X.T @ self._X)
-        self.alpha_max = template._penalty_class(0.0).dual_norm(zero_grad)
+        self._rhs = np.ascontiguousarray(self._c * (self._X.T @ self._Y).T)
 
     def _gradient(self, W, features):
         residual = self._Y - self._X[:, features] @ W[:, features].T
@@ -76,7 +121,7 @@ class WorkingSetPath:
         template = self.template
         penalty = template._penalty_class(alpha, template.alpha_l2)
         tol, max_iter = template.tol, template.max_iter
-        n_tasks, n_features = self._Y.shape[1], self._X.shape[1]
+        n_tasks, n_features = self._rhs.shape
         W = np.zeros((n_tasks, n_features))
         if x0 is not None and x0.shape == W.shape:
             W = x0.copy()
@@ -136,7 +181,7 @@ class WorkingSetPath:
         """``(coef, intercept, SolverResult)`` at ``alpha``, from ``x0``."""
         if self._gram is None:
             return self._solve(alpha, x0)
-        with blas_threads_for(self._Y.shape[1]):
+        with blas_threads_for(self._rhs.shape[0]):
             return self._solve(alpha, x0)
 
     def fit(self, alpha):
