@@ -430,7 +430,8 @@ class MEDAClassifier(MultiTaskClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X, task_ids=None):
         """``f(x)`` clipped at 0 and normalized per row (not calibrated).
