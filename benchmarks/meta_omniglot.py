@@ -109,14 +109,16 @@ def one_shot_errors(predict_run, omniglot):
 
 def adapted_errors(model, omniglot):
     n_pixels = omniglot.runs_support.shape[-1]
-    runs = np.repeat(np.arange(20), 20)
+    # Negative ids: never one of the meta-training episodes' ids (0, 1, ...),
+    # however many episodes were drawn.
+    runs = -1 - np.repeat(np.arange(20), 20)
     model.adapt(
         omniglot.runs_support.reshape(-1, n_pixels),
         np.tile(np.arange(20), 20),
-        task_ids=runs + 1000,
+        task_ids=runs,
     )
     pred = model.predict(
-        omniglot.runs_query.reshape(-1, n_pixels), task_ids=runs + 1000
+        omniglot.runs_query.reshape(-1, n_pixels), task_ids=runs
     ).reshape(20, 20)
     return one_shot_errors(lambda r: pred[r], omniglot)
 
