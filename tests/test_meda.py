@@ -118,37 +118,45 @@ def _hand_mmd(n_source, labels, n_classes, mu):
     return M / np.linalg.norm(M, "fro")
 
 
-def test_meda_alpha_satisfies_first_order_condition():
+@pytest.mark.parametrize("n_iter", [1, 2])
+def test_meda_alpha_satisfies_first_order_condition(n_iter):
     """At lambda, rho, eta, mu off their defaults, unequal classes and weights,
     a semi-supervised target: the gradient of MEDA's objective vanishes at
-    the fitted alpha (central differences of the objective built by hand)."""
-    rng = np.random.RandomState(1)
-    X_source, y_source, X_target, y_target = _three_class_data(rng)
+    the fitted alpha (central differences of the objective built by hand).
+    Round 1 uses the 1-NN pseudo-labels; round 2 the argmax of round 1's f."""
+    rng = np.random.RandomState(2)
+    X_source, y_source, X_target, y_target = _three_class_data(rng, shift=1.2)
     n_source = len(y_source)
     X = np.vstack([X_source, X_target])
     y = np.r_[y_source, np.full(len(y_target), np.nan)]
     y[n_source : n_source + 2] = y_target[:2]  # two labelled target rows
     weights = rng.uniform(0.5, 2.0, size=len(y))
     domains = np.repeat(["s", "t"], [n_source, len(y_target)])
-    model = MEDAClassifier(
+    params = dict(
         target="t",
         n_components=3,
         mmd_weight=3.0,
         laplacian_weight=0.7,
         ridge=0.3,
         n_neighbors=4,
-        n_iter=1,
         mu=0.4,
         gamma=0.8,
-    ).fit(X, y, task_ids=domains, sample_weight=weights)
+    )
+    model = MEDAClassifier(n_iter=n_iter, **params)
+    model.fit(X, y, task_ids=domains, sample_weight=weights)
     Z = model.X_fit_
     np.testing.assert_allclose(Z, normalize(X @ model.gfk_.embedding_))
     K = rbf_kernel(Z, gamma=0.8)
     labelled = ~np.isnan(y)
     labels = np.where(labelled, np.nan_to_num(y), -1).astype(int)
-    # Initial pseudo-labels: the nearest labelled row.
-    distances = euclidean_distances(Z[~labelled], Z[labelled])
-    labels[~labelled] = labels[labelled][distances.argmin(axis=1)]
+    if n_iter == 1:
+        # Initial pseudo-labels: the nearest labelled row.
+        distances = euclidean_distances(Z[~labelled], Z[labelled])
+        labels[~labelled] = labels[labelled][distances.argmin(axis=1)]
+    else:
+        first = MEDAClassifier(n_iter=1, **params)
+        first.fit(X, y, task_ids=domains, sample_weight=weights)
+        labels[~labelled] = np.argmax(K @ first.dual_coef_, axis=1)[~labelled]
     A = np.diag(weights * labelled)
     Y = np.eye(3)[np.maximum(labels, 0)] * labelled[:, None]
     M = _hand_mmd(n_source, labels, 3, 0.4)
@@ -176,7 +184,7 @@ def test_meda_alpha_satisfies_first_order_condition():
     alpha = model.dual_coef_.ravel()
     scale = np.abs(gradient(np.zeros_like(alpha))).max()
     assert np.abs(gradient(alpha)).max() < 1e-6 * scale
-    assert model.mu_ == 0.4
+    np.testing.assert_array_equal(model.mu_path_, np.full(n_iter, 0.4))
 
 
 def test_adaptive_factor_by_hand():

@@ -14,7 +14,6 @@ from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._mapping import _two_domains
 from ._subspace import _n_components
 from ._transformers import _DomainTransformer
 
@@ -182,7 +181,15 @@ class GFK(_DomainTransformer):
         -------
         self : object
         """
-        X, target = _two_domains(self, X, task_ids)
+        X = validate_data(self, X)
+        target = self._fit_target_mask(X, task_ids)
+        for kind, rows in [("target", target), ("source", ~target)]:
+            if rows.sum() < 2:
+                raise ValueError(f"GFK needs at least 2 {kind} rows, got {rows.sum()}.")
+        self._fit_domains(X, target, None)
+        return self
+
+    def _fit_domains(self, X, target, source_labels):
         X_source, X_target = X[~target], X[target]
         k = _n_components(self, len(X_source), len(X_target), X.shape[1])
         self.n_components_ = k
@@ -197,7 +204,6 @@ class GFK(_DomainTransformer):
         self.sqrt_kernel_ = (
             self.embedding_ @ (vectors * values**-0.5) @ vectors.T @ self.embedding_.T
         )
-        return self
 
     def transform(self, X, task_ids=None):
         """Map every row to ``x sqrt(G)`` (sources and target alike).
@@ -216,8 +222,10 @@ class GFK(_DomainTransformer):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        self._target_mask(X, task_ids)  # validates the labels
-        return X @ self.sqrt_kernel_
+        return self._transform_domains(X, self._target_mask(X, task_ids))
+
+    def _transform_domains(self, X, target):
+        return X @ self.sqrt_kernel_  # every row alike
 
 
 def _pca_basis(X, k):
