@@ -5,7 +5,13 @@ from sklearn.utils.validation import column_or_1d
 
 from .._tasks import check_fit_data
 
-__all__ = ["SourceTarget", "split_source_target", "target_position"]
+__all__ = [
+    "SourceTarget",
+    "encode_source_classes",
+    "source_class_labels",
+    "split_source_target",
+    "target_position",
+]
 
 
 class SourceTarget:
@@ -159,3 +165,38 @@ def split_source_target(
             "sample(s); at least 2 labelled target samples are required."
         )
     return data, SourceTarget(data, position)
+
+
+def source_class_labels(estimator, X, y, task_ids):
+    """The source rows' class labels, encoded ``0..C-1``, and the classes.
+
+    Parsed by the domain convention (:func:`split_source_target`, as
+    ``TransferClassifier`` and ``DANNClassifier``): a missing label (NaN or
+    None) is an unlabelled row in the target task and an error naming the
+    task anywhere else; the target rows' labels are never read. The sources
+    need two classes: their labels are what gets matched or transported.
+    """
+    name = type(estimator).__name__
+    if y is None:
+        raise ValueError(
+            f"{name} uses the source labels: pass y to fit (the target rows' "
+            "labels are ignored and may be NaN or None)."
+        )
+    _, split = split_source_target(
+        estimator, X, y, task_ids, None, classifier=True, allow_unlabelled=True
+    )
+    return encode_source_classes(name, split.y_source)
+
+
+def encode_source_classes(name, y_source):
+    """``(classes, y_source encoded 0..C-1)``; at least 2 source classes."""
+    if y_source.dtype.kind == "O":
+        y_source = np.asarray(y_source.tolist())
+    classes, encoded = np.unique(y_source, return_inverse=True)
+    if len(classes) < 2:
+        shown = f" ({classes.tolist()[0]!r})" if len(classes) else ""
+        raise ValueError(
+            f"{name}: the source rows have {len(classes)} class(es){shown}; at "
+            "least 2 are needed (the target rows' labels are not used)."
+        )
+    return classes, encoded

@@ -10,14 +10,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import _fit_context, clone
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._mapping import _source_labels, _two_domains
 from ._subspace import _n_components
 from ._transformers import _DomainTransformer
 
@@ -150,6 +148,7 @@ class JDA(_DomainTransformer):
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "estimator": [None, HasMethods(["fit", "predict"])],
     }
+    _reads_source_classes = True
 
     def __init__(
         self,
@@ -169,39 +168,14 @@ class JDA(_DomainTransformer):
         self.n_iter = n_iter
         self.estimator = estimator
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # fit reads the source rows' class labels.
-        tags.target_tags.required = True
-        return tags
-
     def _features(self, X):
         """Rows in the space the components act on: ``s X`` or ``s k(X, X_fit)``."""
         if self.kernel == "linear":
             return X * self.scale_
         return rbf_kernel(X, self.X_fit_, gamma=self.gamma_) * self.scale_
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None, task_ids=None):
-        """Alternate the embedding and the target pseudo-labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : array-like of shape (n_samples,)
-            Class labels; those of the source rows are used, those of the
-            target rows ignored (they may be NaN or None).
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
-        X_given = X
-        X, target = _two_domains(self, X, task_ids)
-        self.classes_, source_labels = _source_labels(self, X_given, y, task_ids)
+    def _fit_domains(self, X, target, source_labels):
+        # Alternate the embedding and the target pseudo-labels.
         X_fit = np.vstack([X[~target], X[target]])
         n_source, n_target = int((~target).sum()), int(target.sum())
         n = n_source + n_target
@@ -259,25 +233,7 @@ class JDA(_DomainTransformer):
         self.components_ = components
         self.estimator_ = model
         self.pseudo_labels_ = self.classes_[pseudo]
-        return self
 
-    def transform(self, X, task_ids=None):
-        """Embed rows: ``s x A`` or ``s k(x, X_fit) W`` (every task alike).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row (checked against the tasks seen in ``fit``; the
-            embedding is the same for every task).
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, k)
-            ``k = n_components_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        self._target_mask(X, task_ids)  # validates the labels
+    def _transform_domains(self, X, target):
+        # Every row alike: s x A or s k(x, X_fit) W.
         return self._features(X) @ self.components_

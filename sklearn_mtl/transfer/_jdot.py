@@ -15,9 +15,9 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
-from ._domains import split_source_target
+from ._domains import encode_source_classes, split_source_target
 from ._estimator_helpers import _labelled_score
-from ._mapping import _encode_source_classes, _import_ot
+from ._mapping import _import_ot
 
 __all__ = ["JDOTClassifier", "JDOTRegressor", "fit_jdot"]
 
@@ -388,7 +388,7 @@ class JDOTClassifier(MultiTaskClassifierMixin, _JDOT):
         self : object
         """
         split = self._split(X, y, task_ids)
-        self.classes_, y_source = _encode_source_classes(
+        self.classes_, y_source = encode_source_classes(
             type(self).__name__, split.y_source
         )
         estimator = (

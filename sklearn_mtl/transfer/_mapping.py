@@ -9,18 +9,21 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ._domains import split_source_target
 from ._transformers import _DomainTransformer, _matrix_power
 
 __all__ = ["LinearOTMapping", "EntropicOTMapping", "ClassRegularizedOTMapping"]
 
 
 def _two_domains(transformer, X, task_ids):
+    """Validated ``X`` and its target rows, at least 2 rows in each domain.
+
+    For transformers that override ``fit`` (the base class's ``fit`` does
+    this itself).
+    """
     X = validate_data(transformer, X)
     target = transformer._fit_target_mask(X, task_ids)
     name = type(transformer).__name__
@@ -28,41 +31,6 @@ def _two_domains(transformer, X, task_ids):
         if rows.sum() < 2:
             raise ValueError(f"{name} needs at least 2 {kind} rows, got {rows.sum()}.")
     return X, target
-
-
-def _source_labels(estimator, X, y, task_ids):
-    """The source rows' class labels, encoded ``0..C-1``, and the classes.
-
-    Parsed by the domain convention (:func:`split_source_target`, as
-    ``TransferClassifier`` and ``DANNClassifier``): a missing label (NaN or
-    None) is an unlabelled row in the target task and an error naming the
-    task anywhere else; the target rows' labels are never read. The sources
-    need two classes: their labels are what gets matched or transported.
-    """
-    name = type(estimator).__name__
-    if y is None:
-        raise ValueError(
-            f"{name} uses the source labels: pass y to fit (the target rows' "
-            "labels are ignored and may be NaN or None)."
-        )
-    _, split = split_source_target(
-        estimator, X, y, task_ids, None, classifier=True, allow_unlabelled=True
-    )
-    return _encode_source_classes(name, split.y_source)
-
-
-def _encode_source_classes(name, y_source):
-    """``(classes, y_source encoded 0..C-1)``; at least 2 source classes."""
-    if y_source.dtype.kind == "O":
-        y_source = np.asarray(y_source.tolist())
-    classes, encoded = np.unique(y_source, return_inverse=True)
-    if len(classes) < 2:
-        shown = f" ({classes.tolist()[0]!r})" if len(classes) else ""
-        raise ValueError(
-            f"{name}: the source rows have {len(classes)} class(es){shown}; at "
-            "least 2 are needed (the target rows' labels are not used)."
-        )
-    return classes, encoded
 
 
 class LinearOTMapping(_DomainTransformer):
@@ -121,54 +89,22 @@ class LinearOTMapping(_DomainTransformer):
         self.target = target
         self.regularization = regularization
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Estimate both Gaussians and the map between them.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
-        X, target = _two_domains(self, X, task_ids)
+    def _fit_domains(self, X, is_target, source_labels):
         d = X.shape[1]
-        self.source_mean_ = X[~target].mean(axis=0)
-        self.target_mean_ = X[target].mean(axis=0)
+        self.source_mean_ = X[~is_target].mean(axis=0)
+        self.target_mean_ = X[is_target].mean(axis=0)
         eye = self.regularization * np.eye(d)
-        source_cov = np.cov(X[~target].T, ddof=1).reshape(d, -1) + eye
-        target_cov = np.cov(X[target].T, ddof=1).reshape(d, -1) + eye
+        source_cov = np.cov(X[~is_target].T, ddof=1).reshape(d, -1) + eye
+        target_cov = np.cov(X[is_target].T, ddof=1).reshape(d, -1) + eye
         root = _matrix_power(source_cov, 0.5)
         inverse_root = _matrix_power(source_cov, -0.5)
         middle = _matrix_power(root @ target_cov @ root, 0.5)
         A = inverse_root @ middle @ inverse_root
         self.transform_ = (A + A.T) / 2  # symmetric up to rounding
-        return self
 
-    def transform(self, X, task_ids=None):
-        """Map source rows; target rows unchanged.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row; None means every row is a target row.
-
-        Returns
-        -------
-        X_mapped : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        source = ~self._target_mask(X, task_ids)
+    def _transform_domains(self, X, is_target):
+        # Source rows mapped; target rows unchanged.
+        source = ~is_target
         out = X.copy()
         out[source] = (X[source] - self.source_mean_) @ self.transform_
         out[source] += self.target_mean_
@@ -181,23 +117,9 @@ class _BarycentricOT(_DomainTransformer):
     Subclasses set ``coupling_``, ``source_`` and ``displacement_`` in fit.
     """
 
-    def transform(self, X, task_ids=None):
-        """Move source rows by the barycentric map; target rows unchanged.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row; None means every row is a target row.
-
-        Returns
-        -------
-        X_mapped : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        source = ~self._target_mask(X, task_ids)
+    def _transform_domains(self, X, is_target):
+        # Source rows moved by the barycentric map; target rows unchanged.
+        source = ~is_target
         out = X.copy()
         if source.any():
             nearest = euclidean_distances(X[source], self.source_).argmin(axis=1)
@@ -283,26 +205,9 @@ class EntropicOTMapping(_BarycentricOT):
         self.max_iter = max_iter
         self.tol = tol
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Solve the entropic transport problem from the source to the target rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
+    def _fit_domains(self, X, is_target, source_labels):
         ot = _import_ot()
-        X, target = _two_domains(self, X, task_ids)
-        X_source, X_target = X[~target], X[target]
+        X_source, X_target = X[~is_target], X[is_target]
         cost = euclidean_distances(X_source, X_target, squared=True)
         median = np.median(cost)
         # Identical domains (all costs 0): any positive scale gives the same plan.
@@ -327,7 +232,6 @@ class EntropicOTMapping(_BarycentricOT):
         self.coupling_ = coupling
         self.source_ = X_source
         self.displacement_ = coupling @ X_target / mass - X_source
-        return self
 
 
 class ClassRegularizedOTMapping(_BarycentricOT):
@@ -405,6 +309,7 @@ class ClassRegularizedOTMapping(_BarycentricOT):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_inner_iter": [Interval(Integral, 1, None, closed="left")],
     }
+    _reads_source_classes = True
 
     def __init__(
         self,
@@ -420,35 +325,9 @@ class ClassRegularizedOTMapping(_BarycentricOT):
         self.max_iter = max_iter
         self.max_inner_iter = max_inner_iter
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # fit reads the source rows' class labels.
-        tags.target_tags.required = True
-        return tags
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Solve the class-regularized transport problem.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : array-like of shape (n_samples,)
-            Class labels; those of the source rows are used, those of the
-            target rows ignored (they may be NaN or None).
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
+    def _fit_domains(self, X, is_target, labels):
         ot = _import_ot()
-        X_given = X
-        X, target = _two_domains(self, X, task_ids)
-        self.classes_, labels = _source_labels(self, X_given, y, task_ids)
-        X_source, X_target = X[~target], X[target]
+        X_source, X_target = X[~is_target], X[is_target]
         solver = ot.da.SinkhornLpl1Transport
         reg = float(self.reg)
         for _ in range(20):
@@ -476,10 +355,9 @@ class ClassRegularizedOTMapping(_BarycentricOT):
                 f"{type(self).__name__}: reg={self.reg} gave a non-finite "
                 f"transport plan; used reg={reg:g}.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=4,  # the caller of fit
             )
         self.reg_ = reg
         self.coupling_ = coupling
         self.source_ = X_source
         self.displacement_ = coupling @ X_target / mass - X_source
-        return self

@@ -11,12 +11,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import _fit_context
 from sklearn.metrics.pairwise import euclidean_distances, linear_kernel, rbf_kernel
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._mapping import _two_domains
 from ._transformers import _DomainTransformer
 
 __all__ = ["SubspaceAlignment", "TCA"]
@@ -112,24 +109,8 @@ class SubspaceAlignment(_DomainTransformer):
         self.target = target
         self.n_components = n_components
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Principal axes of both domains and their alignment.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
-        X, target = _two_domains(self, X, task_ids)
+    def _fit_domains(self, X, target, source_labels):
+        # Principal axes of both domains and their alignment.
         X_source, X_target = X[~target], X[target]
         k = _n_components(self, len(X_source), len(X_target), X.shape[1])
         self.n_components_ = k
@@ -138,26 +119,9 @@ class SubspaceAlignment(_DomainTransformer):
         self.source_components_ = _principal_axes(X_source, k)
         self.target_components_ = _principal_axes(X_target, k)
         self.alignment_ = self.source_components_.T @ self.target_components_
-        return self
 
-    def transform(self, X, task_ids=None):
-        """Source rows to the aligned source subspace, target rows to the target's.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row; None means every row is a target row.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, k)
-            ``k = n_components_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        target = self._target_mask(X, task_ids)
+    def _transform_domains(self, X, target):
+        # Source rows to the aligned source subspace, target rows to the target's.
         out = np.empty((X.shape[0], self.n_components_))
         out[target] = (X[target] - self.target_mean_) @ self.target_components_
         source = ~target
@@ -249,24 +213,8 @@ class TCA(_DomainTransformer):
             return linear_kernel(X, Y) * self.kernel_scale_
         return rbf_kernel(X, Y, gamma=self.gamma_) * self.kernel_scale_
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Solve the eigenproblem on the source and target rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
-        X, target = _two_domains(self, X, task_ids)
+    def _fit_domains(self, X, target, source_labels):
+        # The eigenproblem on the source and target rows.
         X_fit = np.vstack([X[~target], X[target]])
         n_source, n_target = int((~target).sum()), int(target.sum())
         n = n_source + n_target
@@ -298,25 +246,7 @@ class TCA(_DomainTransformer):
         self.eigenvalues_ = values[order]
         self.components_ = vectors[:, order]
         self.X_fit_ = X_fit
-        return self
 
-    def transform(self, X, task_ids=None):
-        """Embed rows: ``k(x, X_fit) W`` (source and target rows alike).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row (checked against the tasks seen in ``fit``; the
-            embedding is the same for every task).
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, k)
-            ``k = n_components_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        self._target_mask(X, task_ids)  # validates the labels
+    def _transform_domains(self, X, target):
+        # Every row alike: k(x, X_fit) W.
         return self._kernel(X, self.X_fit_) @ self.components_

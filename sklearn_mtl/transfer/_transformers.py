@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._tasks import _as_labels, _labels_to_index
-from ._domains import target_position
+from ._domains import source_class_labels, target_position
 
 __all__ = ["FeatureAugmentation", "CORAL", "SharedRepresentation"]
 
@@ -21,13 +21,102 @@ class _DomainTransformer(TransformerMixin, BaseEstimator):
     target row (the prediction case). Labels in ``transform`` must be tasks
     seen in ``fit``, so a label of another type cannot turn target rows into
     sources unnoticed.
+
+    ``fit`` and ``transform`` live here, once: they validate, split the
+    domains and hand the method its part — ``_fit_domains(X, is_target,
+    source_labels)`` and ``_transform_domains(X, is_target)``.
     """
 
     __metadata_request__fit = {"task_ids": True}
     __metadata_request__transform = {"task_ids": True}
 
+    # Rows each domain needs in fit (a mean and a spread need 2).
+    _min_domain_rows = 2
+    # Whether fit reads the source rows' class labels (y is then required).
+    _reads_source_classes = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self._reads_source_classes
+        return tags
+
+    # Not skipping nested validation: JDA fits a user's estimator inside.
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, task_ids=None):
+        """Fit on the source rows and every target row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows.
+        y : array-like of shape (n_samples,), default=None
+            Class labels, read only by the methods that use the source
+            rows' classes (``JDA``, ``ClassRegularizedOTMapping``: required
+            there); the target rows' labels are never read and may be NaN or
+            None. Ignored by the other methods.
+        task_ids : array-like of shape (n_samples,)
+            Task of each row; rows of ``target`` are the target domain.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        X_given = X
+        X = validate_data(self, X)
+        target = self._fit_target_mask(X, task_ids)
+        name = type(self).__name__
+        for kind, rows in [("target", target), ("source", ~target)]:
+            if rows.sum() < self._min_domain_rows:
+                raise ValueError(
+                    f"{name} needs at least {self._min_domain_rows} {kind} rows, "
+                    f"got {rows.sum()}."
+                )
+        source_labels = None
+        if self._reads_source_classes:
+            self.classes_, source_labels = source_class_labels(
+                self, X_given, y, task_ids
+            )
+        self._fit_domains(X, target, source_labels)
+        return self
+
+    def transform(self, X, task_ids=None):
+        """Transform rows, each as its domain says (see the class description).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to transform.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, among the tasks seen in ``fit``; None means
+            every row is a target row.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_output_features)
+            The transformed rows, in the order given.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self._transform_domains(X, self._target_mask(X, task_ids))
+
     def fit_transform(self, X, y=None, task_ids=None):
-        """Fit, then transform with the same task labels."""
+        """Fit, then transform with the same task labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows.
+        y : array-like of shape (n_samples,), default=None
+            As in ``fit``.
+        task_ids : array-like of shape (n_samples,)
+            Task of each row; rows of ``target`` are the target domain.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_output_features)
+            The transformed rows.
+        """
         return self.fit(X, y, task_ids=task_ids).transform(X, task_ids=task_ids)
 
     def _fit_target_mask(self, X, task_ids):
@@ -87,48 +176,18 @@ class FeatureAugmentation(_DomainTransformer):
     """
 
     _parameter_constraints = {"target": "no_validation"}
+    # Fitting only records the tasks: no statistic of either domain.
+    _min_domain_rows = 0
 
     def __init__(self, target=None):
         self.target = target
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Record the number of features (and check the target rows exist).
+    def _fit_domains(self, X, is_target, source_labels):
+        pass
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row.
-
-        Returns
-        -------
-        self : object
-        """
-        X = validate_data(self, X)
-        self._fit_target_mask(X, task_ids)
-        return self
-
-    def transform(self, X, task_ids=None):
-        """Augment: ``[x, x, 0]`` for source rows, ``[x, 0, x]`` for target rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row; None means every row is a target row.
-
-        Returns
-        -------
-        X_augmented : ndarray of shape (n_samples, 3 * n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        target = self._target_mask(X, task_ids)[:, None]
+    def _transform_domains(self, X, is_target):
+        # [x, x, 0] for source rows, [x, 0, x] for target rows.
+        target = is_target[:, None]
         return np.hstack([X, np.where(target, 0.0, X), np.where(target, X, 0.0)])
 
 
@@ -182,59 +241,20 @@ class CORAL(_DomainTransformer):
         self.target = target
         self.regularization = regularization
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Estimate both domains' means and covariances.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
-        X = validate_data(self, X)
-        target = self._fit_target_mask(X, task_ids)
-        for name, rows in [("target", target), ("source", ~target)]:
-            if rows.sum() < 2:
-                raise ValueError(
-                    f"CORAL needs at least 2 {name} rows, got {rows.sum()}."
-                )
-        self.source_mean_ = X[~target].mean(axis=0)
-        self.target_mean_ = X[target].mean(axis=0)
+    def _fit_domains(self, X, is_target, source_labels):
+        self.source_mean_ = X[~is_target].mean(axis=0)
+        self.target_mean_ = X[is_target].mean(axis=0)
         eye = self.regularization * np.eye(X.shape[1])
-        source_cov = np.cov(X[~target].T, ddof=1).reshape(X.shape[1], -1) + eye
-        target_cov = np.cov(X[target].T, ddof=1).reshape(X.shape[1], -1) + eye
+        source_cov = np.cov(X[~is_target].T, ddof=1).reshape(X.shape[1], -1) + eye
+        target_cov = np.cov(X[is_target].T, ddof=1).reshape(X.shape[1], -1) + eye
         self.transform_ = _matrix_power(source_cov, -0.5) @ _matrix_power(
             target_cov, 0.5
         )
-        return self
 
-    def transform(self, X, task_ids=None):
-        """Re-colour source rows; target rows unchanged.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row; None means every row is a target row.
-
-        Returns
-        -------
-        X_aligned : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        target = self._target_mask(X, task_ids)
+    def _transform_domains(self, X, is_target):
+        # Source rows re-coloured; target rows unchanged.
         out = X.copy()
-        source = ~target
+        source = ~is_target
         out[source] = (
             X[source] - self.source_mean_
         ) @ self.transform_ + self.target_mean_
