@@ -14,7 +14,6 @@ from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
     cross_validate,
-    train_test_split,
 )
 from sklearn.tree import DecisionTreeClassifier
 
@@ -318,43 +317,43 @@ def test_use_target_labels_false_equals_hidden_labels():
 
 
 def test_auto_without_labels_scores_candidates_as_documented():
-    """Catches: the scorer applied to the rows the candidates were fitted on;
-    target labels reaching the candidates; the worst candidate chosen."""
+    """Catches: the scorer applied to the source rows the candidates were
+    fitted on; target labels reaching the candidates; folds not stratified or
+    not reseeded per repeat; the worst candidate chosen."""
     X, y, domains = _translated(seed=7)
     y_hidden = _hidden(y, domains)
-    model = TransferClassifier(target="t").fit(X, y_hidden, task_ids=domains)
+    model = TransferClassifier(target="t", n_repeats=2)
+    model.fit(X, y_hidden, task_ids=domains)
     results = model.cv_results_
     assert "label-free" in model.selection_
-    # By hand: every row fits each candidate (target labels hidden) and
-    # circular validation scores it on every row.
-    t = np.flatnonzero(domains == "t")
+    # By hand (reverse validation cross-fitted over the source rows): for
+    # each repeat r, StratifiedKFold(3, shuffle, seed r) of the source rows;
+    # each candidate fitted on the other folds and every target row (labels
+    # hidden), scored by circular validation on the held-out fold and every
+    # target row.
+    s, t = np.flatnonzero(domains == "s"), np.flatnonzero(domains == "t")
     codes = np.where(domains == "s", 0, 1)
     scorer = make_circular_validation_scorer(1)
-    for method, score in zip(results["method"], results["mean_score"]):
-        candidate = TransferClassifier(method=method, target=1).fit(
-            X, y_hidden, task_ids=codes
+    folds = [
+        (s[train], s[held])
+        for seed in (0, 1)
+        for train, held in StratifiedKFold(3, shuffle=True, random_state=seed).split(
+            X[s], y[s]
         )
-        assert score == pytest.approx(scorer(candidate, X, y_hidden, task_ids=codes))
-    # The other scorers fit on a stratified two thirds of the source rows
-    # (seed 0) and score the held-out third with every target row.
-    s = np.flatnonzero(domains == "s")
-    train, held = train_test_split(s, test_size=1 / 3, random_state=0, stratify=y[s])
-    fit_rows, val_rows = np.r_[train, t], np.r_[held, t]
-    dev = TransferClassifier(
-        target="t", unlabelled_scoring="deep_embedded", candidates=["coral", "pooled"]
-    )
-    dev.fit(X, y_hidden, task_ids=domains)
-    dev_scorer = make_deep_embedded_validation_scorer(1)
-    for method, score in zip(dev.cv_results_["method"], dev.cv_results_["mean_score"]):
-        candidate = TransferClassifier(method=method, target=1).fit(
-            X[fit_rows], y_hidden[fit_rows], task_ids=codes[fit_rows]
-        )
-        expected = dev_scorer(
-            candidate, X[val_rows], y_hidden[val_rows], task_ids=codes[val_rows]
-        )
-        assert score == pytest.approx(expected)
-    best = np.max(results["mean_score"])
-    assert results["mean_score"][list(results["method"]).index(model.method_)] == best
+    ]
+    assert len(folds) == 6
+    for k, method in enumerate(results["method"]):
+        for f, (train, held) in enumerate(folds):
+            fit_rows, val_rows = np.r_[train, t], np.r_[held, t]
+            candidate = TransferClassifier(method=method, target=1).fit(
+                X[fit_rows], y_hidden[fit_rows], task_ids=codes[fit_rows]
+            )
+            expected = scorer(
+                candidate, X[val_rows], y_hidden[val_rows], task_ids=codes[val_rows]
+            )
+            assert results[f"split{f}_score"][k] == pytest.approx(expected)
+    means = results["mean_score"]
+    assert means[list(results["method"]).index(model.method_)] == np.max(means)
     accuracy = np.mean(model.predict(X[t]) == y[t])
     source_only = TransferClassifier(method="source_only", target="t")
     source_only.fit(X, y_hidden, task_ids=domains)
@@ -363,7 +362,13 @@ def test_auto_without_labels_scores_candidates_as_documented():
 
 @pytest.mark.parametrize(
     "scoring",
-    ["circular", "deep_embedded", "importance_weighted", "prediction_entropy"],
+    [
+        "circular",
+        "deep_embedded",
+        "importance_weighted",
+        "prediction_entropy",
+        "soft_neighborhood_density",
+    ],
 )
 def test_auto_label_free_scorings_run(scoring):
     X, y, domains = _translated(seed=8, n_source=60, n_target=40)

@@ -6,10 +6,15 @@ rows, ``task_ids`` (routed metadata, requested by default) says which rows are
 the target (``task_ids == target``); target rows' labels are never read.
 """
 
+from numbers import Real
+
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import (
+    Interval,
     StrOptions,
     validate_params,
 )
@@ -19,7 +24,11 @@ from sklearn.utils.validation import check_array
 from .._tasks import _as_labels, missing_labels
 from ._scorer import _TaskIdsScorer
 
-__all__ = ["make_importance_weighted_scorer", "make_prediction_entropy_scorer"]
+__all__ = [
+    "make_importance_weighted_scorer",
+    "make_prediction_entropy_scorer",
+    "make_soft_neighborhood_density_scorer",
+]
 
 
 def _target_rows(X, task_ids, target, owner):
@@ -153,6 +162,59 @@ class _PredictionEntropyScorer(_DomainScorer):
         return -float(entropy.mean())
 
 
+def soft_neighborhood_density(proba, temperature=0.05, block_size=1024):
+    """Mean entropy of each row's soft neighbourhood (Saito et al., 2021).
+
+    ``f_i = p_i / ||p_i||``; ``P_ij = softmax_j(f_i . f_j / temperature)``
+    over ``j != i``; the score is ``mean_i -sum_j P_ij log P_ij``. Rows are
+    processed ``block_size`` at a time (memory ``block_size x n``).
+    """
+    features = normalize(np.asarray(proba, dtype=float))
+    n = len(features)
+    if n < 3:
+        raise ValueError(
+            "The soft neighbourhood density needs at least 3 target rows (each "
+            f"row's neighbours are the others); got {n}."
+        )
+    total = 0.0
+    for start in range(0, n, block_size):
+        stop = min(start + block_size, n)
+        z = features[start:stop] @ features.T / temperature
+        # A row is not its own neighbour.
+        z[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        log_norm = logsumexp(z, axis=1, keepdims=True)
+        p = np.exp(z - log_norm)
+        # H = log Z - sum_j p_j z_j (the -inf self entry has p = 0).
+        finite = np.where(np.isfinite(z), z, 0.0)
+        total += float(np.sum(log_norm[:, 0] - np.sum(p * finite, axis=1)))
+    return total / n
+
+
+class _SoftNeighborhoodDensityScorer(_DomainScorer):
+    _owner = "The soft neighbourhood density scorer"
+
+    def __init__(self, target, temperature):
+        super().__init__(target, 1, {})
+        self._temperature = temperature
+
+    def __repr__(self):
+        return (
+            f"make_soft_neighborhood_density_scorer(target={self._target!r}, "
+            f"temperature={self._temperature!r})"
+        )
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        X = check_array(X, input_name="X")
+        is_target = _target_rows(X, kwargs.get("task_ids"), self._target, self._owner)
+        if not hasattr(estimator, "predict_proba"):
+            raise AttributeError(
+                f"{self._owner} needs predict_proba; {type(estimator).__name__} "
+                "has none."
+            )
+        proba = estimator.predict_proba(X[is_target])
+        return soft_neighborhood_density(proba, self._temperature)
+
+
 @validate_params(
     {
         "target": "no_validation",
@@ -250,3 +312,55 @@ def make_prediction_entropy_scorer(target):
     True
     """
     return _PredictionEntropyScorer(target)
+
+
+@validate_params(
+    {
+        "target": "no_validation",
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_soft_neighborhood_density_scorer(target, *, temperature=0.05):
+    """Soft neighbourhood density (Saito et al., 2021) of the target predictions.
+
+    Each target row's class probabilities, L2-normalized, are its feature
+    ``f_i``; its soft neighbourhood is ``P_ij = softmax_j(f_i . f_j / T)``
+    over the *other* target rows ``j != i``; the score is the mean entropy
+    ``mean_i -sum_j P_ij log P_ij`` (natural log), greater is better: a
+    model whose target predictions form dense clusters has many close
+    neighbours per row, hence a spread (high-entropy) neighbourhood. No label
+    is read. skada's ``SoftNeighborhoodDensity`` differs from the paper in
+    two ways this one does not: it normalizes the softmax over the whole
+    matrix instead of per row, and it keeps each row's similarity to itself
+    (negated) instead of leaving it out.
+
+    Parameters
+    ----------
+    target : object
+        Task label of the target rows in ``task_ids``.
+    temperature : float > 0, default=0.05
+        ``T`` (the paper's value).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, task_ids=...)``, between 0 and
+        ``log(n_target - 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mtl.metrics._domain_scorers import (
+    ...     make_soft_neighborhood_density_scorer)
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> y = np.r_[(X[:40, 0] > 0).astype(float), np.full(20, np.nan)]
+    >>> domains = np.repeat(["source", "target"], [40, 20])
+    >>> model = LogisticRegression().fit(X[:40], y[:40])
+    >>> scorer = make_soft_neighborhood_density_scorer(target="target")
+    >>> bool(0 <= scorer(model, X, y, task_ids=domains) <= np.log(19))
+    True
+    """
+    return _SoftNeighborhoodDensityScorer(target, temperature)

@@ -1,27 +1,33 @@
-"""``method="auto"`` without enough target labels: label-free scores.
+"""``method="auto"`` without enough target labels: label-free fold scores.
 
-Each candidate method is fitted on the source rows and every target row's
-features (target rows unlabelled), then scored by a label-free scorer of
-:mod:`sklearn_mtl.metrics` on source rows and every target row. Circular
-validation scores the *backward* model, which never sees a source label, so
-it uses every source row for both; the scorers that read the fitted model's
-loss on source rows (deep embedded, importance-weighted) fit on a stratified
-two thirds and score on the held-out third. The scorers are the public
-ones: what "auto" does is what ``GridSearchCV`` with
-``scoring=make_circular_validation_scorer(...)`` does.
+Reverse validation (Zhong et al., 2010) cross-fitted over the source rows:
+the source rows are cut into ``cv_folds`` stratified folds, ``n_repeats``
+times (seeds 0, 1, ...). For each fold, each candidate method is fitted on
+the other source folds and every target row's features (target rows
+unlabelled), then scored by a label-free scorer of
+:mod:`sklearn_mtl.metrics` on the held-out source fold and every target row.
+No scorer ever reads a source row the candidate was fitted on: circular
+validation's backward model is scored on source labels the forward model
+never saw (scored on the forward model's own training rows it measures how
+well the backward fit recovers the forward one, which a model that does not
+adapt always wins), and the deep embedded and importance-weighted scorers
+weigh held-out losses. The scorers are the public ones: one fold score is
+what ``GridSearchCV`` with ``scoring=make_circular_validation_scorer(...)``
+computes on that split.
 """
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold
 
-__all__ = ["LABEL_FREE_SCORINGS", "make_label_free_scorer", "scores"]
+__all__ = ["LABEL_FREE_SCORINGS", "make_label_free_scorer", "source_folds", "scores"]
 
 LABEL_FREE_SCORINGS = (
     "circular",
     "deep_embedded",
     "importance_weighted",
     "prediction_entropy",
+    "soft_neighborhood_density",
 )
 
 
@@ -34,38 +40,54 @@ def make_label_free_scorer(name, target):
         "deep_embedded": _domain_validation.make_deep_embedded_validation_scorer,
         "importance_weighted": _domain_scorers.make_importance_weighted_scorer,
         "prediction_entropy": _domain_scorers.make_prediction_entropy_scorer,
+        "soft_neighborhood_density": (
+            _domain_scorers.make_soft_neighborhood_density_scorer
+        ),
     }[name](target=target)
 
 
 def _coded(split, classifier):
-    """Source and target labels as floats (classes coded 0..K-1), NaN-able."""
+    """Source labels as floats (classes coded 0..K-1), so NaN can mark the
+    unlabelled target rows."""
     if not classifier:
         return split.y_source.astype(float)
     classes = np.unique(np.concatenate([split.y_source, split.y_target]))
     return np.searchsorted(classes, split.y_source).astype(float)
 
 
-def scores(model, split, candidates):
-    """Label-free score of each candidate (NaN where it cannot be fitted or
-    scored).
+def source_folds(y_source, n_splits, n_repeats, classifier):
+    """``n_repeats`` x ``n_splits`` (train, held-out) folds of the source rows.
+
+    Shuffled with seed ``repeat`` (``fit`` is deterministic); stratified by
+    class for a classifier whose every class has ``n_splits`` rows, else plain
+    k-fold. Empty when there are fewer than 2 source rows per fold.
+    """
+    n_source = len(y_source)
+    n_splits = min(n_splits, n_source // 2)
+    if n_splits < 2:
+        return []
+    stratify = (
+        classifier and np.unique(y_source, return_counts=True)[1].min() >= n_splits
+    )
+    kind = StratifiedKFold if stratify else KFold
+    return [
+        fold
+        for repeat in range(n_repeats)
+        for fold in kind(n_splits, shuffle=True, random_state=repeat).split(
+            np.zeros((n_source, 1)), y_source
+        )
+    ]
+
+
+def scores(model, split, candidates, folds):
+    """Label-free score of each candidate on each source fold, shape
+    ``(len(candidates), len(folds))``; a candidate that cannot be fitted or
+    scored on some fold gets NaN on every fold.
 
     ``model`` is the ``Transfer*`` estimator being fitted: each candidate is
     a clone of it with ``method`` set and the sources given as data.
     """
     y_source = _coded(split, model._classifier)
-    n_source = len(y_source)
-    stratify = None
-    if model._classifier:
-        counts = np.unique(y_source, return_counts=True)[1]
-        if counts.min() >= 2 and len(counts) <= n_source // 3:
-            stratify = y_source
-    if model.unlabelled_scoring == "circular":
-        train = held_out = np.arange(n_source)
-    else:
-        # A fixed seed: "auto" is deterministic, like its cross-validation.
-        train, held_out = train_test_split(
-            np.arange(n_source), test_size=1 / 3, random_state=0, stratify=stratify
-        )
     X_target = split.X_target_all
     n_target = len(X_target)
     # Task codes: the source tasks keep their index, the target one past them.
@@ -78,11 +100,8 @@ def scores(model, split, candidates):
         tasks = np.r_[sources[index], np.full(n_target, target)]
         return X, y, tasks
 
-    X_fit, y_fit, tasks_fit = rows(train)
-    w_fit = np.r_[split.w_source[train], np.ones(n_target)]
-    X_val, y_val, tasks_val = rows(held_out)
     scorer = make_label_free_scorer(model.unlabelled_scoring, target)
-    values = np.full(len(candidates), np.nan)
+    values = np.full((len(candidates), len(folds)), np.nan)
     for k, method in enumerate(candidates):
         candidate = clone(model).set_params(
             method=method,
@@ -92,8 +111,12 @@ def scores(model, split, candidates):
             use_target_labels=True,
         )
         try:
-            candidate.fit(X_fit, y_fit, task_ids=tasks_fit, sample_weight=w_fit)
-            values[k] = scorer(candidate, X_val, y_val, task_ids=tasks_val)
-        except ValueError:  # e.g. a held-out part too small for the scorer
-            continue
+            for f, (train, held_out) in enumerate(folds):
+                X_fit, y_fit, tasks_fit = rows(train)
+                w_fit = np.r_[split.w_source[train], np.ones(n_target)]
+                candidate.fit(X_fit, y_fit, task_ids=tasks_fit, sample_weight=w_fit)
+                X_val, y_val, tasks_val = rows(held_out)
+                values[k, f] = scorer(candidate, X_val, y_val, task_ids=tasks_val)
+        except ValueError:  # e.g. a fold too small for the method or scorer
+            values[k] = np.nan
     return values

@@ -263,15 +263,70 @@ class _MethodSelectionMixin:
             return self._choose_label_free(split, usable)
         folds = self._target_folds(split)
         scores = np.array([self._fold_scores(m, split, cache, folds) for m in usable])
-        n_scores = len(folds)
-        means = scores.mean(axis=1)
-        finite = np.isfinite(means)
         rule = (
             f"repeated cross-validation: {self.n_repeats} x TaskKFold("
-            f"{n_scores // self.n_repeats} folds) on {split.n_labelled_target} "
-            "labelled target rows; tie (mean gap to the best at most its paired "
-            f"standard error over the {n_scores} fold scores) -> the simplest "
-            "tied method in the documented order"
+            f"{len(folds) // self.n_repeats} folds) on {split.n_labelled_target} "
+            "labelled target rows"
+        )
+        return self._decide(usable, scores, rule)
+
+    def _choose_label_free(self, split, usable):
+        """Pick by the label-free scorer ``unlabelled_scoring``, cross-fitted
+        over folds of the source rows (see ``_label_free``), with the same tie
+        rule as the cross-validation on target labels."""
+        from . import _label_free
+
+        folds = []
+        if split.has_source and len(usable) > 1:
+            y_source = _label_free._coded(split, self._classifier)
+            folds = _label_free.source_folds(
+                y_source, self.cv_folds, self.n_repeats, self._classifier
+            )
+        if not folds:
+            chosen = min(usable, key=_simplicity)
+            rule = (
+                f"label-free default: {split.n_labelled_target} labelled target "
+                "row(s), and one candidate or too few source rows to score on; "
+                "the simplest candidate"
+            )
+            nan = np.full(len(usable), np.nan)
+            self.cv_results_ = {
+                "method": np.asarray(usable, dtype=object),
+                "mean_score": nan,
+                "std_score": nan,
+                "rank_score": _rank(nan),
+                "chosen": np.asarray([m == chosen for m in usable]),
+                "rule": np.asarray([rule] * len(usable), dtype=object),
+            }
+            self.selection_ = rule
+            return chosen
+        scores = _label_free.scores(self, split, usable, folds)
+        rule = (
+            f"label-free: {split.n_labelled_target} labelled target row(s), too "
+            f"few to cross-validate; {self.unlabelled_scoring!r} scorer, "
+            f"cross-fitted over {self.n_repeats} x {len(folds) // self.n_repeats} "
+            "folds of the source rows (each candidate fitted on the other folds "
+            "and every target row, scored on the held-out fold and every target "
+            "row)"
+        )
+        return self._decide(usable, scores, rule)
+
+    def _decide(self, usable, scores, rule):
+        """The choice from fold scores ``(len(usable), n_folds)``, greater is
+        better, and its evidence in ``cv_results_``.
+
+        Tie: a candidate whose mean gap to the best mean is at most the
+        standard error of that gap over the paired fold scores; the tied
+        candidate that comes first in ``_SIMPLICITY`` wins, never the one
+        with the higher score.
+        """
+        n_scores = scores.shape[1]
+        means = scores.mean(axis=1)
+        finite = np.isfinite(means)
+        rule += (
+            "; tie (mean gap to the best at most its paired standard error over "
+            f"the {n_scores} fold scores) -> the simplest tied method in the "
+            "documented order"
         )
         results = {"method": np.asarray(usable, dtype=object)}
         for k in range(n_scores):
@@ -279,7 +334,13 @@ class _MethodSelectionMixin:
         sem = scores.std(axis=1, ddof=1) / np.sqrt(n_scores)
         results.update(mean_score=means, std_score=scores.std(axis=1), sem_score=sem)
         if not finite.any():
-            chosen = "target_only" if "target_only" in usable else usable[0]
+            # Nothing to compare: the target's own labels if they can train
+            # (target_only), else the simplest method that uses the source.
+            chosen = (
+                "target_only"
+                if "target_only" in usable
+                else min(usable, key=_simplicity)
+            )
             gap = gap_sem = np.full(len(usable), np.nan)
             tied = np.zeros(len(usable), bool)
             rule += "; no candidate could be scored: fell back to " + chosen
@@ -301,47 +362,4 @@ class _MethodSelectionMixin:
             rule=np.asarray([rule] * len(usable), dtype=object),
         )
         self.cv_results_, self.selection_ = results, rule
-        return chosen
-
-    def _choose_label_free(self, split, usable):
-        """Pick by the label-free scorer ``unlabelled_scoring`` on held-out
-        source rows and every target row (see the class docstring)."""
-        from . import _label_free
-
-        if not split.has_source or len(usable) == 1:
-            chosen = next((m for m in _SIMPLICITY if m in usable), usable[0])
-            rule = (
-                f"label-free default: {split.n_labelled_target} labelled target "
-                "row(s) and no source rows to score on; the simplest candidate"
-            )
-            scores = np.full(len(usable), np.nan)
-        else:
-            scores = _label_free.scores(self, split, usable)
-            where = (
-                "every source row"
-                if self.unlabelled_scoring == "circular"
-                else "a held-out third of the source rows"
-            )
-            rule = (
-                f"label-free: {split.n_labelled_target} labelled target row(s), "
-                f"too few to cross-validate; {self.unlabelled_scoring!r} scorer on "
-                f"{where} and every target row; ties -> the simplest method"
-            )
-            if np.isfinite(scores).any():
-                top = np.nanmax(scores)
-                chosen = min(
-                    (m for m, v in zip(usable, scores) if v == top), key=_simplicity
-                )
-            else:
-                chosen = next((m for m in _SIMPLICITY if m in usable), usable[0])
-                rule += "; no candidate could be scored: the simplest"
-        self.cv_results_ = {
-            "method": np.asarray(usable, dtype=object),
-            "mean_score": scores,
-            "std_score": np.full(len(usable), np.nan),
-            "rank_score": _rank(scores),
-            "chosen": np.asarray([m == chosen for m in usable]),
-            "rule": np.asarray([rule] * len(usable), dtype=object),
-        }
-        self.selection_ = rule
         return chosen

@@ -1,0 +1,257 @@
+"""``method="auto"`` without target labels: reverse validation cross-fitted
+over source folds, the tie rule on its fold scores, and the soft
+neighbourhood density scorer (issue 12, item 3).
+
+Hand computations on designed cases; each test names the mistakes it catches.
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from sklearn_mtl.metrics._domain_scorers import (
+    make_soft_neighborhood_density_scorer,
+    soft_neighborhood_density,
+)
+from sklearn_mtl.transfer import TransferClassifier, TransferRegressor
+from sklearn_mtl.transfer._label_free import source_folds
+
+# -- soft neighbourhood density ---------------------------------------------------
+
+
+class _FixedProba(ClassifierMixin, BaseEstimator):
+    """A "fitted" classifier whose probabilities are a table indexed by the
+    row's first feature (so the scorer's target rows pick known rows)."""
+
+    def __init__(self, table=None):
+        self.table = table
+
+    def fit(self, X, y):
+        self.classes_ = np.arange(self.table.shape[1])
+        return self
+
+    def predict_proba(self, X):
+        return self.table[np.asarray(X)[:, 0].astype(int)]
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
+
+
+def _snd_by_hand(proba, temperature):
+    """Saito et al. (2021), eq. 1-3, with explicit loops."""
+    n = len(proba)
+    f = [p / np.sqrt(np.sum(p**2)) for p in proba]
+    total = 0.0
+    for i in range(n):
+        logits = [np.dot(f[i], f[j]) / temperature for j in range(n) if j != i]
+        weights = np.exp(np.array(logits) - max(logits))
+        p = weights / weights.sum()
+        total += -np.sum(p * np.log(p))
+    return total / n
+
+
+_PROBA = np.array(
+    [
+        [0.7, 0.2, 0.1],
+        [0.6, 0.3, 0.1],
+        [0.1, 0.8, 0.1],
+        [0.2, 0.2, 0.6],
+        [0.05, 0.05, 0.9],
+        [0.3, 0.4, 0.3],
+    ]
+)
+
+
+def test_soft_neighborhood_density_by_hand():
+    """Catches: the row's similarity to itself kept (or negated, as skada
+    does); the softmax over the whole matrix instead of per row; the
+    temperature ignored (T = 0.3, not the default); rows not L2-normalized;
+    a block boundary dropping or double-counting rows."""
+    expected = _snd_by_hand(_PROBA, 0.3)
+    assert soft_neighborhood_density(_PROBA, 0.3) == pytest.approx(expected)
+    assert soft_neighborhood_density(_PROBA, 0.3, block_size=4) == pytest.approx(
+        expected
+    )
+    # Through the scorer: source rows are ignored, target rows are those of
+    # task "t"; the model's probabilities of rows 0..5.
+    X = np.r_[[9.0, 9.0], [0.0, 0.0], [1.0, 0.0], [2.0, 0], [3, 0], [4, 0], [5, 0]]
+    X = X.reshape(-1, 2)
+    model = _FixedProba(np.vstack([_PROBA, [[1 / 3] * 3] * 4])).fit(X, None)
+    tasks = np.r_[["s"], ["t"] * 6]
+    y = np.r_[0.0, [np.nan] * 6]
+    scorer = make_soft_neighborhood_density_scorer("t", temperature=0.3)
+    assert scorer(model, X, y, task_ids=tasks) == pytest.approx(expected)
+    # The paper's default temperature.
+    assert make_soft_neighborhood_density_scorer("t")(
+        model, X, y, task_ids=tasks
+    ) == pytest.approx(_snd_by_hand(_PROBA, 0.05))
+
+
+def test_soft_neighborhood_density_ranks_a_good_boundary_above_a_bad_one():
+    """Two well-separated target clusters: a model whose boundary runs between
+    them (each row's soft neighbourhood spreads evenly over its own cluster:
+    entropy log(n/2 - 1)) scores above one whose boundary cuts through both.
+    And the documented failure mode: predictions collapsed onto one class
+    reach the maximum log(n - 1) (SND alone cannot tell a collapsed model).
+    Catches: the sign (lower entropy scored as better)."""
+    rng = np.random.RandomState(0)
+    n = 40
+    cluster = np.repeat([0, 1], n // 2)
+    X_target = rng.normal(size=(n, 2)) * 0.5 + np.c_[4.0 * cluster, np.zeros(n)]
+    X_source = rng.normal(size=(100, 2)) * 2.0
+    good = LogisticRegression().fit(X_source, (X_source[:, 0] > 2).astype(int))
+    bad = LogisticRegression().fit(X_source, (X_source[:, 1] > 0).astype(int))
+    X = np.vstack([X_source, X_target])
+    y = np.r_[(X_source[:, 0] > 2).astype(float), np.full(n, np.nan)]
+    tasks = np.repeat(["s", "t"], [100, n])
+    scorer = make_soft_neighborhood_density_scorer("t")
+    good_score = scorer(good, X, y, task_ids=tasks)
+    assert good_score == pytest.approx(np.log(n // 2 - 1), abs=1e-3)
+    assert good_score > scorer(bad, X, y, task_ids=tasks) + 0.03
+    collapsed = np.tile([0.99, 0.01], (n, 1))
+    assert soft_neighborhood_density(collapsed) == pytest.approx(np.log(n - 1))
+
+
+def test_soft_neighborhood_density_errors():
+    with pytest.raises(ValueError, match="at least 3 target rows"):
+        soft_neighborhood_density(_PROBA[:2])
+    with pytest.raises(ValueError, match="temperature"):
+        make_soft_neighborhood_density_scorer("t", temperature=0.0)
+
+
+# -- the tie rule on label-free fold scores ---------------------------------------
+
+
+def _decide(candidates, scores):
+    model = TransferClassifier(target="t")
+    chosen = model._decide(list(candidates), np.asarray(scores, float), "designed")
+    return chosen, model.cv_results_
+
+
+def test_tie_rule_on_designed_fold_scores():
+    """Catches: ties decided by the higher mean; an unpaired standard error
+    (the best's own spread, here far larger than the paired one); the
+    standard deviation instead of the standard error; a strict '<' that
+    makes an exact tie (gap = its standard error) a win."""
+    # JDA's mean is higher by 0.02 on every fold pair but one: paired gaps
+    # (0.03, 0.03, 0.00) -> mean 0.02, SE = 0.01 (sd sqrt(3) * 0.01 / sqrt(3)).
+    # The folds themselves swing by 0.2, so an unpaired SE would call a tie.
+    jda = [0.83, 0.63, 0.73]
+    source_only = [0.80, 0.60, 0.73]
+    chosen, results = _decide(["jda", "source_only"], [jda, source_only])
+    assert chosen == "jda"
+    gaps = np.array([0.03, 0.03, 0.0])
+    assert results["gap_to_best"][1] == pytest.approx(gaps.mean())
+    assert results["gap_sem"][1] == pytest.approx(gaps.std(ddof=1) / np.sqrt(3))
+    assert list(results["tied_with_best"]) == [True, False]
+    for k in range(3):
+        assert results[f"split{k}_score"][0] == jda[k]
+    # Noisy gaps (0.10, -0.08, 0.04): mean 0.02 < SE 0.053 -> a tie, and the
+    # simpler method wins although its mean is lower.
+    chosen, results = _decide(
+        ["jda", "source_only"], [[0.90, 0.52, 0.77], [0.80, 0.60, 0.73]]
+    )
+    assert chosen == "source_only"
+    assert list(results["tied_with_best"]) == [True, True]
+    assert results["rank_score"].tolist() == [1, 2]
+    # A gap exactly equal to its standard error is a tie: gaps (0, 0, 3c) have
+    # mean c and SE c.
+    chosen, _ = _decide(["jda", "source_only"], [[0.5, 0.5, 0.8], [0.5, 0.5, 0.5]])
+    assert chosen == "source_only"
+    # Three candidates: the simplest *tied* one, not the simplest overall.
+    chosen, results = _decide(
+        ["source_only", "tca", "jda"],
+        [[0.50, 0.52, 0.51], [0.70, 0.60, 0.75], [0.72, 0.58, 0.80]],
+    )
+    assert list(results["tied_with_best"]) == [False, True, True]
+    assert chosen == "tca"
+
+
+def test_label_free_tie_goes_to_the_simpler_method_end_to_end():
+    """Two candidates whose fits are identical (coral and linear_ot align the
+    same Gaussian moments only approximately, but source_only twice is
+    exact): an exact tie on every fold -> the simpler one."""
+    X, y, tasks = _shifted_blobs()
+    model = TransferClassifier(
+        target="t", candidates=["pooled", "source_only"], n_repeats=1
+    )
+    model.fit(X, y, task_ids=tasks)
+    # Without target labels "pooled" fits the source rows only, as
+    # source_only does: the same scores on every fold.
+    results = model.cv_results_
+    assert results["mean_score"][0] == pytest.approx(results["mean_score"][1])
+    assert model.method_ == "source_only"
+    assert results["tied_with_best"].all()
+
+
+# -- source folds and the estimators around them ----------------------------------
+
+
+def test_source_folds_stratify_reseed_and_fall_back():
+    """Catches: folds not stratified by class; the same seed in every repeat;
+    stratification forced on a class smaller than the fold count; folds of
+    fewer than 2 rows."""
+    y = np.repeat([0.0, 1.0, 2.0], [9, 6, 3])
+    folds = source_folds(y, 3, 2, classifier=True)
+    assert len(folds) == 6
+    for train, held in folds:
+        assert np.bincount(y[held].astype(int)).tolist() == [3, 2, 1]
+        assert sorted(np.r_[train, held]) == list(range(18))
+    assert not np.array_equal(folds[0][1], folds[3][1])
+    # A class of 2 rows cannot be stratified over 3 folds: plain k-fold.
+    y_small = np.r_[y, 3.0, 3.0]
+    folds = source_folds(y_small, 3, 1, classifier=True)
+    assert len(folds) == 3
+    # Regression: plain k-fold; 3 rows cannot make 2 folds of 2 rows.
+    assert len(source_folds(np.arange(10.0), 3, 1, classifier=False)) == 3
+    assert source_folds(np.arange(3.0), 3, 1, classifier=False) == []
+
+
+def _shifted_blobs(seed=0, n_source=60, n_target=40):
+    rng = np.random.RandomState(seed)
+    y_source = rng.randint(2, size=n_source)
+    X_source = (
+        rng.normal(size=(n_source, 2)) + np.c_[3.0 * y_source, np.zeros(n_source)]
+    )
+    y_target = rng.randint(2, size=n_target)
+    X_target = rng.normal(size=(n_target, 2))
+    X_target[:, 0] += 3.0 * y_target
+    X = np.vstack([X_source, X_target + [1.0, 2.0]])
+    y = np.r_[y_source.astype(float), np.full(n_target, np.nan)]
+    return X, y, np.repeat(["s", "t"], [n_source, n_target])
+
+
+def test_label_free_auto_regressor_keeps_the_mappings():
+    """Regressors: the mappings as candidates (JDA needs classes), fold
+    scores for each, finite, and the choice among them."""
+    rng = np.random.RandomState(1)
+    X_source = rng.normal(size=(60, 3))
+    X_target = rng.normal(size=(40, 3)) * 2.0 + 1.0
+    coef = np.array([1.0, -2.0, 0.5])
+    X = np.vstack([X_source, X_target])
+    y = np.r_[X_source @ coef, np.full(40, np.nan)]
+    tasks = np.repeat(["s", "t"], [60, 40])
+    model = TransferRegressor(LinearRegression(), target="t", n_repeats=2)
+    model.fit(X, y, task_ids=tasks)
+    results = model.cv_results_
+    assert list(results["method"]) == [
+        "source_only",
+        "coral",
+        "linear_ot",
+        "subspace_alignment",
+    ]
+    assert all(f"split{k}_score" in results for k in range(6))
+    assert np.isfinite(results["mean_score"]).all()
+    assert model.method_ in results["method"]
+    assert model.predict(X_target).shape == (40,)
+
+
+def test_label_free_auto_with_too_few_source_rows_takes_the_simplest():
+    X, y, tasks = _shifted_blobs(n_source=3, n_target=10)
+    y[:3] = [0.0, 1.0, 0.0]
+    model = TransferClassifier(target="t", candidates=["coral", "source_only"])
+    model.fit(X, y, task_ids=tasks)
+    assert model.method_ == "source_only"
+    assert "too few source rows" in model.selection_
+    assert np.isnan(model.cv_results_["mean_score"]).all()
