@@ -205,10 +205,17 @@ def test_scorers_name_what_is_missing():
     ):
         with pytest.raises(ValueError, match="needs task_ids"):
             scorer(model, X, y)
-        y_bad = y.astype(float)
-        y_bad[0] = np.nan
+        # Every source row unlabelled: nothing to score. (One unlabelled
+        # source row is an error for deep embedded validation only: circular
+        # validation adapts to it without scoring it.)
+        y_bad = _hidden(y, domains)
+        y_bad[domains == "s"] = np.nan
         with pytest.raises(ValueError, match="a source row to score has no label"):
             scorer(model, X, y_bad, task_ids=domains)
+    y_bad = y.astype(float)
+    y_bad[0] = np.nan
+    with pytest.raises(ValueError, match="a source row to score has no label"):
+        make_deep_embedded_validation_scorer("t")(model, X, y_bad, task_ids=domains)
     with pytest.raises(ValueError, match="every target row to score is unlabelled"):
         make_target_scorer("t")(model, X, _hidden(y, domains), task_ids=domains)
 
@@ -329,8 +336,9 @@ def test_auto_without_labels_scores_candidates_as_documented():
     # By hand (reverse validation cross-fitted over the source rows): for
     # each repeat r, StratifiedKFold(3, shuffle, seed r) of the source rows;
     # each candidate fitted on the other folds and every target row (labels
-    # hidden), scored by circular validation on the held-out fold and every
-    # target row.
+    # hidden), scored by circular validation on every source row (labels of
+    # the held-out fold only: the others are adapted to, not scored) and
+    # every target row.
     s, t = np.flatnonzero(domains == "s"), np.flatnonzero(domains == "t")
     codes = np.where(domains == "s", 0, 1)
     scorer = make_circular_validation_scorer(1)
@@ -343,13 +351,15 @@ def test_auto_without_labels_scores_candidates_as_documented():
     ]
     assert len(folds) == 6
     for k, method in enumerate(results["method"]):
-        for f, (train, held) in enumerate(folds):
-            fit_rows, val_rows = np.r_[train, t], np.r_[held, t]
+        for f, (train, _) in enumerate(folds):
+            fit_rows, val_rows = np.r_[train, t], np.r_[s, t]
             candidate = TransferClassifier(method=method, target=1).fit(
                 X[fit_rows], y_hidden[fit_rows], task_ids=codes[fit_rows]
             )
+            y_val = y_hidden.copy()
+            y_val[train] = np.nan
             expected = scorer(
-                candidate, X[val_rows], y_hidden[val_rows], task_ids=codes[val_rows]
+                candidate, X[val_rows], y_val[val_rows], task_ids=codes[val_rows]
             )
             assert results[f"split{f}_score"][k] == pytest.approx(expected)
     means = results["mean_score"]

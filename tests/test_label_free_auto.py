@@ -14,6 +14,7 @@ from sklearn_mtl.metrics._domain_scorers import (
     make_soft_neighborhood_density_scorer,
     soft_neighborhood_density,
 )
+from sklearn_mtl.metrics._domain_validation import make_circular_validation_scorer
 from sklearn_mtl.transfer import TransferClassifier, TransferRegressor
 from sklearn_mtl.transfer._label_free import source_folds
 
@@ -118,6 +119,48 @@ def test_soft_neighborhood_density_errors():
         soft_neighborhood_density(_PROBA[:2])
     with pytest.raises(ValueError, match="temperature"):
         make_soft_neighborhood_density_scorer("t", temperature=0.0)
+
+
+# -- circular validation with unlabelled source rows --------------------------------
+
+
+def test_circular_validation_adapts_to_unlabelled_source_rows_scores_labelled():
+    """Catches: the backward model adapting to the labelled source rows only;
+    unlabelled source rows scored (or their NaN labels compared); every
+    source row unlabelled accepted silently."""
+    X, y, tasks = _shifted_blobs(seed=3)
+    s = np.flatnonzero(tasks == "s")
+    t = np.flatnonzero(tasks == "t")
+    labels = y[s].copy()
+    model = TransferClassifier(method="coral", target="t").fit(X, y, task_ids=tasks)
+    # Only every third source row keeps its label for scoring.
+    scored = s[::3]
+    y_val = np.full(len(y), np.nan)
+    y_val[scored] = y[scored]
+    # By hand: pseudo-label the target; the backward CORAL adapts from the
+    # pseudo-labelled target to *every* source row; accuracy on the scored
+    # rows.
+    pseudo = model.predict(X[t])
+    backward = TransferClassifier(method="coral", target="back").fit(
+        np.vstack([X[t], X[s]]),
+        np.r_[pseudo, np.full(len(s), np.nan)],
+        task_ids=np.repeat(["fwd", "back"], [len(t), len(s)]),
+    )
+    expected = np.mean(backward.predict(X[scored]) == labels[::3])
+    scorer = make_circular_validation_scorer("t")
+    assert scorer(model, X, y_val, task_ids=tasks) == pytest.approx(expected)
+    # Adapting to the scored rows alone differs on this shift.
+    alone = TransferClassifier(method="coral", target="back").fit(
+        np.vstack([X[t], X[scored]]),
+        np.r_[pseudo, np.full(len(scored), np.nan)],
+        task_ids=np.repeat(["fwd", "back"], [len(t), len(scored)]),
+    )
+    assert not np.allclose(
+        alone.predict_proba(X[scored]), backward.predict_proba(X[scored])
+    )
+    y_none = np.full(len(y), np.nan)
+    with pytest.raises(ValueError, match="source row to score has no label"):
+        scorer(model, X, y_none, task_ids=tasks)
 
 
 # -- the tie rule on label-free fold scores ---------------------------------------

@@ -84,9 +84,14 @@ class _DomainScorer(_TaskIdsScorer):
         _raise_for_params(kwargs, self, None)
         return self._score(None, estimator, X, y_true, task_ids=task_ids, **kwargs)
 
-    def _domains(self, X, y_true, task_ids):
+    def _domains(self, X, y_true, task_ids, unlabelled_source=False):
         """``(X, is_target, y_source)``: validated rows, target mask, the
-        source rows' labels (all present; target labels never read)."""
+        source rows' labels (target labels never read).
+
+        Every source row must have a label, unless ``unlabelled_source``: then
+        ``y_source`` keeps the missing markers (at least one source row must
+        be labelled).
+        """
         X = check_array(X, input_name="X")
         is_target = _target_rows(X, task_ids, self._target, self._owner)
         if is_target.all():
@@ -95,11 +100,12 @@ class _DomainScorer(_TaskIdsScorer):
                 "score is a target row."
             )
         y_source = np.asarray(y_true)[~is_target]
-        if missing_labels(y_source).any():
+        missing = missing_labels(y_source)
+        if missing.all() or (missing.any() and not unlabelled_source):
             raise ValueError(
                 f"{self._owner}: a source row to score has no label (NaN or None)."
             )
-        if y_source.dtype.kind == "O":
+        if y_source.dtype.kind == "O" and not missing.any():
             y_source = np.asarray(y_source.tolist())
         return X, is_target, y_source
 

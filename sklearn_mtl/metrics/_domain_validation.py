@@ -213,7 +213,15 @@ class _CircularValidationScorer(_DomainScorer):
         return f"make_circular_validation_scorer(target={self._target!r})"
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
-        X, is_target, y_source = self._domains(X, y_true, kwargs.get("task_ids"))
+        X, is_target, y_source = self._domains(
+            X, y_true, kwargs.get("task_ids"), unlabelled_source=True
+        )
+        # Unlabelled source rows: the backward model adapts to them, they are
+        # not scored.
+        scored = ~missing_labels(y_source)
+        y_source = y_source[scored]
+        if y_source.dtype.kind == "O":
+            y_source = np.asarray(y_source.tolist())
         classifier = is_classifier(estimator)
         y_pseudo = np.asarray(estimator.predict(X[is_target]))
         if classifier:
@@ -228,12 +236,12 @@ class _CircularValidationScorer(_DomainScorer):
                         _backward_fit_predict(
                             estimator, X, is_target, codes.astype(float)
                         )
-                    ).astype(int)
+                    ).astype(int)[scored]
                 ]
         else:
             y_back = _backward_fit_predict(
                 estimator, X, is_target, y_pseudo.astype(float)
-            )
+            )[scored]
         if self._metric is not None:
             return self._sign * float(self._metric(y_source, y_back))
         if classifier:
@@ -352,6 +360,17 @@ def make_circular_validation_scorer(target, *, score_func=None, greater_is_bette
     no label). Any other model is fitted on the pseudo-labelled target rows
     alone. Pseudo-labels of a single class make the backward model predict
     that class (no fit, no error).
+
+    Source rows whose label is missing (NaN or None) are part of the
+    backward model's unlabelled target but are not scored. Reverse
+    validation (Zhong et al., 2010) scores source rows the forward model was
+    not fitted on; passing the forward model's *training* source rows
+    unlabelled beside the held-out ones lets the backward adaptation see the
+    whole source domain, as the forward one saw the whole target, while only
+    rows whose labels neither model read are scored (``method="auto"`` does
+    this). Scored on the forward model's own training rows instead, the
+    round trip mostly measures how well the backward fit recovers the
+    forward one, which a model that does not adapt wins.
 
     Parameters
     ----------

@@ -6,12 +6,16 @@ times (seeds 0, 1, ...). For each fold, each candidate method is fitted on
 the other source folds and every target row's features (target rows
 unlabelled), then scored by a label-free scorer of
 :mod:`sklearn_mtl.metrics` on the held-out source fold and every target row.
-No scorer ever reads a source row the candidate was fitted on: circular
-validation's backward model is scored on source labels the forward model
-never saw (scored on the forward model's own training rows it measures how
-well the backward fit recovers the forward one, which a model that does not
-adapt always wins), and the deep embedded and importance-weighted scorers
-weigh held-out losses. The scorers are the public ones: one fold score is
+No scorer ever reads the label of a source row the candidate was fitted
+on. Circular validation's backward model (pseudo-labelled target -> source)
+adapts to *every* source row's features, as the forward model adapted to
+every target row, and is scored on the held-out fold's labels only: neither
+model read them. (Scored on the forward model's own training rows, the round
+trip mostly measures how well the backward fit recovers the forward one,
+which a model that does not adapt always wins; adapting backward to the
+held-out fold alone handicaps the adaptations when the source is small.)
+The deep embedded and importance-weighted scorers weigh the held-out
+fold's losses. The scorers are the public ones: one fold score is
 what ``GridSearchCV`` with ``scoring=make_circular_validation_scorer(...)``
 computes on that split.
 """
@@ -94,13 +98,21 @@ def scores(model, split, candidates, folds):
     sources = split.source_task_index
     target = int(sources.max()) + 1
 
-    def rows(index):
+    def rows(index, labelled=None):
+        """Source rows ``index`` (labels only on ``labelled``, default all)
+        and every target row, unlabelled."""
+        y_index = y_source[index]
+        if labelled is not None:
+            y_index = np.where(np.isin(index, labelled), y_index, np.nan)
         X = np.vstack([split.X_source[index], X_target])
-        y = np.r_[y_source[index], np.full(n_target, np.nan)]
+        y = np.r_[y_index, np.full(n_target, np.nan)]
         tasks = np.r_[sources[index], np.full(n_target, target)]
         return X, y, tasks
 
+    every_source_row = np.arange(len(y_source))
+
     scorer = make_label_free_scorer(model.unlabelled_scoring, target)
+    circular = model.unlabelled_scoring == "circular"
     values = np.full((len(candidates), len(folds)), np.nan)
     for k, method in enumerate(candidates):
         candidate = clone(model).set_params(
@@ -115,7 +127,12 @@ def scores(model, split, candidates, folds):
                 X_fit, y_fit, tasks_fit = rows(train)
                 w_fit = np.r_[split.w_source[train], np.ones(n_target)]
                 candidate.fit(X_fit, y_fit, task_ids=tasks_fit, sample_weight=w_fit)
-                X_val, y_val, tasks_val = rows(held_out)
+                if circular:
+                    # The backward model adapts to every source row's
+                    # features; only the held-out rows' labels are scored.
+                    X_val, y_val, tasks_val = rows(every_source_row, held_out)
+                else:
+                    X_val, y_val, tasks_val = rows(held_out)
                 values[k, f] = scorer(candidate, X_val, y_val, task_ids=tasks_val)
         except ValueError:  # e.g. a fold too small for the method or scorer
             values[k] = np.nan
