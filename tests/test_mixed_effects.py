@@ -4,13 +4,17 @@ reduces to, a brute-force joint MAP, a brute-force likelihood, stationarity."""
 import numpy as np
 import pytest
 from scipy.linalg import null_space
-from scipy.optimize import approx_fprime
+from scipy.optimize import approx_fprime, minimize
+from scipy.special import expit, log_expit
 from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_mtl import GraphMultiTaskRegressor
-from sklearn_mtl.linear._mixed_effects import MixedEffectsMultiTaskRegressor
+from sklearn_mtl import GraphMultiTaskClassifier, GraphMultiTaskRegressor
+from sklearn_mtl.linear._mixed_effects import (
+    MixedEffectsMultiTaskClassifier,
+    MixedEffectsMultiTaskRegressor,
+)
 
 
 def _data(seed=0, n_tasks=6, n=25, d=3, spread=0.5):
@@ -215,15 +219,94 @@ def test_integer_weights_are_repeated_samples():
     assert weighted.sigma2_ == pytest.approx(repeated.sigma2_, rel=1e-8)
 
 
+def _binary(seed=0, n_tasks=8, n=80, d=2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_tasks * n, d))
+    task_ids = np.repeat(np.arange(n_tasks), n)
+    W = np.array([1.0, -0.5][:d]) + 0.6 * rng.normal(size=(n_tasks, d))
+    logits = np.einsum("ij,ij->i", X, W[task_ids]) + 0.3 * task_ids - 1.0
+    y = (rng.random(len(logits)) < expit(logits)).astype(int)
+    weights = rng.uniform(0.5, 2.0, size=len(y))
+    return X, y, task_ids, weights
+
+
+def _classifier(covariance_type="full", tol=1e-11, **data):
+    model = MixedEffectsMultiTaskClassifier(
+        covariance_type=covariance_type, tol=tol, max_iter=3000
+    )
+    return model.fit(**data)
+
+
+def test_classifier_modes_are_penalized_logistic_optima():
+    X, y, task_ids, w = _binary(seed=10)
+    model = _classifier(tol=1e-3, X=X, y=y, task_ids=task_ids, sample_weight=w)
+    precision = np.linalg.inv(model.covariance_)
+    for t in range(8):
+        rows = task_ids == t
+        A = np.column_stack([X[rows], np.ones(rows.sum())])
+
+        def objective(theta, A=A, z=y[rows], wt=w[rows]):
+            scores = A @ theta
+            u = theta[:2] - model.mean_coef_
+            loglik = wt @ (z * log_expit(scores) + (1 - z) * log_expit(-scores))
+            return -loglik + 0.5 * u @ precision @ u
+
+        best = minimize(objective, np.zeros(3), method="BFGS", options={"gtol": 1e-10})
+        np.testing.assert_allclose(model.coef_[t], best.x[:2], atol=1e-5)
+        assert model.intercept_[t] == pytest.approx(best.x[2], abs=1e-5)
+
+
+def test_classifier_is_an_em_fixed_point():
+    # At convergence: beta = mean of the modes and Psi = mean of (spread +
+    # Laplace posterior covariance), the latter from the full (d+1) Hessian
+    # of each task's penalized objective, inverted by hand.
+    X, y, task_ids, w = _binary(seed=11)
+    model = _classifier(X=X, y=y, task_ids=task_ids, sample_weight=w)
+    np.testing.assert_allclose(model.mean_coef_, model.coef_.mean(axis=0), atol=1e-6)
+    precision = np.linalg.inv(model.covariance_)
+    second = np.zeros((2, 2))
+    for t in range(8):
+        rows = task_ids == t
+        A = np.column_stack([X[rows], np.ones(rows.sum())])
+        p = expit(A @ np.append(model.coef_[t], model.intercept_[t]))
+        hessian = (A * (w[rows] * p * (1 - p))[:, None]).T @ A
+        hessian[:2, :2] += precision
+        u = model.coef_[t] - model.mean_coef_
+        second += np.outer(u, u) + np.linalg.inv(hessian)[:2, :2]
+    np.testing.assert_allclose(model.covariance_, second / 8, rtol=1e-5)
+
+
+def test_classifier_spherical_is_the_full_graph_model():
+    X, y, task_ids, _ = _binary(seed=12)
+    model = _classifier("spherical", X=X, y=y, task_ids=task_ids)
+    psi = model.covariance_[0, 0]
+    graph = GraphMultiTaskClassifier(
+        graph="full", alpha_graph=1 / (2 * psi), alpha_l2=0.0, tol=1e-10
+    ).fit(X, y, task_ids=task_ids)
+    np.testing.assert_allclose(model.coef_, graph.coef_, atol=1e-5)
+    np.testing.assert_allclose(model.intercept_, graph.intercept_, atol=1e-5)
+
+
+def test_classifier_refuses_more_than_two_classes():
+    X, y, task_ids, _ = _binary(seed=13)
+    y = y + (task_ids % 2) * (X[:, 0] > 1)
+    with pytest.raises(
+        ValueError, match="Only binary classification is supported.*y has 3 classes"
+    ):
+        MixedEffectsMultiTaskClassifier().fit(X, y, task_ids=task_ids)
+
+
 # One task (what the generic checks fit) leaves no spread to estimate: Psi
 # tends to 0 and EM converges sublinearly, so the weighted and repeated fits
 # stop at tol a few 1e-5 apart; test_integer_weights_are_repeated_samples
 # checks the equivalence on several tasks.
 @parametrize_with_checks(
-    [MixedEffectsMultiTaskRegressor()],
-    expected_failed_checks=lambda est: {
-        "check_sample_weight_equivalence_on_dense_data": "EM stops at tol"
-    },
+    [MixedEffectsMultiTaskRegressor(), MixedEffectsMultiTaskClassifier()],
+    expected_failed_checks=lambda est: (
+        {"check_sample_weight_equivalence_on_dense_data": "EM stops at tol"}
+        if isinstance(est, MixedEffectsMultiTaskRegressor)
+        else {}
+    ),
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
