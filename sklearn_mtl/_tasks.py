@@ -134,10 +134,13 @@ class SharedDesignData:
         Validated features, without any task column.
     Y : ndarray of shape (n_samples, n_tasks)
         Validated float64 targets, all finite.
+    X_column_sums : ndarray of shape (n_features,) or None
+        ``X.sum(axis=0)`` (computed while validating a dense ``X``).
     """
 
     X: np.ndarray
     Y: np.ndarray
+    X_column_sums: np.ndarray | None = None
     wide = True
     sample_weight = None
     labelled = None
@@ -352,6 +355,37 @@ def _validate_features(estimator, X, reset, task_column, array_params):
     return features, _as_labels(labels, features.shape[0], name="the task column")
 
 
+def _validate_summed_features(estimator, X, array_params):
+    """Validate X as :func:`_validate_features` does, with its column sums.
+
+    A shared-design solver needs the column sums (for the means), and they
+    are finite exactly when X is (NaN and infinity propagate through a
+    sum): computed here, they replace scikit-learn's own finiteness pass
+    over X. Where a sum is not finite (or X is sparse, or not 2-D float),
+    the usual validation runs again and raises its usual error.
+
+    Returns
+    -------
+    X : validated features
+    column_sums : ndarray of shape (n_features,) or None
+        None where they were not computed.
+    """
+    array_params = {"dtype": np.float64, **(array_params or {})}
+    if "ensure_all_finite" not in array_params:
+        features = validate_data(
+            estimator, X, reset=True, ensure_all_finite=False, **array_params
+        )
+        if (
+            isinstance(features, np.ndarray)
+            and features.ndim == 2
+            and features.dtype.kind == "f"
+        ):
+            sums = np.ones(features.shape[0], dtype=features.dtype) @ features
+            if np.isfinite(sums).all():
+                return features, sums
+    return validate_data(estimator, X, reset=True, **array_params), None
+
+
 def check_fit_data(
     estimator,
     X,
@@ -416,9 +450,18 @@ def check_fit_data(
             f"{type(estimator).__name__} requires y to be passed, but the target y "
             "is None."
         )
-    X, column_labels = _validate_features(
-        estimator, X, reset=True, task_column=task_column, array_params=array_params
-    )
+    column_sums = None
+    if shared_design and task_column is None and task_ids is None:
+        X, column_sums = _validate_summed_features(estimator, X, array_params)
+        column_labels = None
+    else:
+        X, column_labels = _validate_features(
+            estimator,
+            X,
+            reset=True,
+            task_column=task_column,
+            array_params=array_params,
+        )
     n_samples = X.shape[0]
     labels = column_labels
     if task_ids is not None:
@@ -455,7 +498,7 @@ def check_fit_data(
         if Y is not None:
             estimator.tasks_ = np.arange(Y.shape[1])
             estimator.task_format_ = "wide"
-            return SharedDesignData(X=X, Y=Y)
+            return SharedDesignData(X=X, Y=Y, X_column_sums=column_sums)
     if wide:
         y_rows, sample_index, task_index = _wide_to_rows(y_array, classifier)
         tasks = np.arange(y_array.shape[1])

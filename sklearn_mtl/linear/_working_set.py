@@ -28,6 +28,10 @@ __all__ = ["WorkingSetPath", "use_working_set"]
 # Beyond it (a feature like a year, an offset target) X or Y is centered
 # first.
 MAX_OFFSET = 10.0
+# With fewer features the whole Gram matrix is cheap (School's 28 features:
+# under a millisecond) and is built at once; with more, the solver asks for
+# the columns of its working set only.
+LAZY_MIN_FEATURES = 64
 
 
 def small_offsets(mean_squares, means):
@@ -57,6 +61,49 @@ def use_working_set(template, data):
     )
 
 
+class _GramColumns:
+    """Columns of the centered, scaled Gram matrix ``c Xc^T Xc``, on demand.
+
+    Columns ``F`` cost one product ``X^T X[:, F]`` (O(n d |F|)) and no
+    centered copy of ``X``: ``Xc^T Xc[:, F] = X^T X[:, F] - n m m_F^T`` with
+    ``m`` the column means (``shift``; zero when ``X`` is already centered).
+    A solution with few nonzero features needs few columns, and a path or a
+    cross-validation fold keeps the ones it has.
+    """
+
+    def __init__(self, X, shift, c):
+        n_features = X.shape[1]
+        self._X, self._shift, self._c = X, shift, c
+        self.matrix = np.zeros((n_features, n_features))
+        self.known = np.zeros(n_features, dtype=bool)
+
+    def fill(self, features):
+        """Compute the columns (and rows) ``features`` not known yet."""
+        new = features[~self.known[features]]
+        if new.size == 0:
+            return
+        X, shift = self._X, self._shift
+        n_samples = X.shape[0]
+        if 2 * (new.size + np.count_nonzero(self.known)) > X.shape[1]:
+            # Most of it: X^T X at once (numpy's matmul takes the symmetric
+            # product, half the work of a general one, for X.T @ X).
+            gram = X.T @ X
+            # n (m m^T), not m (n m)^T: exactly symmetric, as the solver
+            # reads row j of the Gram matrix for its column j.
+            gram -= n_samples * np.outer(shift, shift)
+            self.matrix = self._c * gram
+            self.known[:] = True
+            return
+        block = X.T @ X[:, new]
+        block -= n_samples * np.outer(shift, shift[new])
+        block *= self._c
+        square = block[new]
+        block[new] = 0.5 * (square + square.T)
+        self.matrix[:, new] = block
+        self.matrix[new, :] = block.T
+        self.known[new] = True
+
+
 class WorkingSetPath:
     """The path hook (``alpha_max``, ``solve``, ``fit``) on a shared design.
 
@@ -67,43 +114,42 @@ class WorkingSetPath:
 
     def __init__(self, template, data):
         # The O(n d^2) products that build the Gram matrix keep every BLAS
-        # thread; the solver's many small products run on one (``solve``).
+        # thread; the solver's many small products run on one.
         self.template = template
         n_samples, n_features = data.X.shape
         self._c = 1.0 / n_samples if template.loss_normalization == "mean" else 1.0
         if n_features <= n_samples:
-            self._prepare_gram(data.X, data.Y)
+            x_sum = data.X_column_sums
+            if x_sum is None:
+                x_sum = np.ones(n_samples) @ data.X
+            self._prepare_gram(data.X, data.Y, x_sum)
         else:
             self._prepare_working_set(data.X, data.Y)
         self.alpha_max = template._penalty_class(0.0).dual_norm(-self._rhs)
         self._x, self.converged = None, True
 
-    def _prepare_gram(self, X, Y):
-        """The whole centered Gram matrix (it is no larger than the data)."""
-        n_samples = X.shape[0]
+    def _prepare_gram(self, X, Y, x_sum):
+        """``c Xc^T Yc`` now, the Gram matrix's columns when the solver asks."""
+        n_samples, n_features = X.shape
         ones = np.ones(n_samples)
-        x_sum = ones @ X
         self._x_mean = x_sum / n_samples
-        gram = X.T @ X
-        if small_offsets(np.diagonal(gram) / n_samples, self._x_mean):
-            # Xc^T Xc = X^T X - n xbar xbar^T and Xc^T Yc = X^T Yc - xbar
-            # (1^T Yc): no centered copy of X (the largest array here).
-            # n (xbar xbar^T), not xbar x_sum^T: exactly symmetric, as the
-            # solver reads row j of the Gram matrix for its column j.
-            gram -= n_samples * np.outer(self._x_mean, self._x_mean)
-            y_sum = ones @ Y
-            self._y_mean = y_sum / n_samples
+        y_sum = ones @ Y
+        self._y_mean = y_sum / n_samples
+        if small_offsets(np.einsum("ij,ij->j", X, X) / n_samples, self._x_mean):
+            # Xc^T Yc = X^T Yc - m (1^T Yc): no centered copy of X (the
+            # largest array here); Y is centered only if its offsets are large.
             if not small_offsets(np.einsum("ij,ij->j", Y, Y) / n_samples, self._y_mean):
                 Y = Y - self._y_mean
                 y_sum = ones @ Y
             xty = X.T @ Y - np.outer(self._x_mean, y_sum)
+            self._gram = _GramColumns(X, self._x_mean, self._c)
         else:
             Xc = np.subtract(X, self._x_mean, out=np.empty(X.shape, order="F"))
-            self._y_mean = Y.mean(axis=0)
-            gram = Xc.T @ Xc
             xty = Xc.T @ (Y - self._y_mean)
-        self._gram = self._c * gram
+            self._gram = _GramColumns(Xc, np.zeros(n_features), self._c)
         self._rhs = np.ascontiguousarray(self._c * xty.T)
+        if n_features < LAZY_MIN_FEATURES:
+            self._gram.fill(np.arange(n_features))
 
     def _prepare_working_set(self, X, Y):
         """Centered copies, whose columns the working set gathers."""
@@ -131,16 +177,9 @@ class WorkingSetPath:
             return penalty.optimality(x, grad) / scale
 
         if self._gram is not None:
-            result = gram_bcd(
-                np.broadcast_to(self._gram, (n_tasks,) + self._gram.shape),
-                self._rhs,
-                penalty.block_minimize,
-                optimality,
-                W,
-                tol=tol,
-                max_iter=max_iter,
+            return self._finish(
+                self._solve_gram(penalty, optimality, W, tol=tol, max_iter=max_iter)
             )
-            return self._finish(result)
         size, n_iter, converged = 10, 0, False
         for _ in range(max_iter):
             active = np.flatnonzero(np.any(W != 0, axis=0))
@@ -172,6 +211,64 @@ class WorkingSetPath:
             size *= 2
         return self._finish(SolverResult(W, n_iter, converged))
 
+    def _solve_gram(self, penalty, optimality, W, *, tol, max_iter):
+        """Block coordinate descent on the Gram columns of a working set.
+
+        The working set starts as the features that violate the zero
+        feature's condition (``||grad_j|| > alpha``) at the start and grows
+        (at least by half) until none outside it does; the gradient of every
+        feature needs only the columns of the nonzero ones. A working set of
+        more than half the features takes the whole Gram matrix: then this
+        is plain block coordinate descent over every feature.
+        """
+        gram, rhs = self._gram, self._rhs
+        n_tasks, n_features = rhs.shape
+        every = np.arange(n_features)
+        features = np.zeros(0, dtype=np.intp)
+        n_iter = 0
+        while True:
+            active = np.flatnonzero(np.any(W != 0, axis=0))
+            if not gram.known.all():
+                gram.fill(active)
+                # (A small product: OpenBLAS runs it on one thread anyway.)
+                grad = (gram.matrix[:, active] @ W[:, active].T).T - rhs
+                if optimality(W, grad) <= tol:
+                    return SolverResult(W, n_iter, True)
+                score = np.linalg.norm(grad + penalty.alpha_l2 * W, axis=0)
+                score[active] = np.inf
+                score[features] = -np.inf
+                # Every violator outside the set, and at least half the set's
+                # size more: few rounds, each one product with X.
+                outside = n_features - features.size
+                grow = max(
+                    np.count_nonzero(score > penalty.alpha), -(-features.size // 2)
+                )
+                new = np.argsort(-score, kind="stable")[: min(grow, outside)]
+                features = np.union1d(features, new)
+                gram.fill(features)
+            if gram.known.all():
+                features = every
+            blocks = (
+                gram.matrix
+                if features.size == n_features
+                else gram.matrix[np.ix_(features, features)]
+            )
+            with blas_threads_for(n_tasks):
+                inner = gram_bcd(
+                    np.broadcast_to(blocks, (n_tasks,) + blocks.shape),
+                    np.ascontiguousarray(rhs[:, features]),
+                    penalty.block_minimize,
+                    optimality,
+                    W[:, features],
+                    tol=tol,
+                    max_iter=max_iter - n_iter,
+                )
+            n_iter += inner.n_iter
+            W = np.zeros_like(W)
+            W[:, features] = inner.x
+            if features.size == n_features or not inner.converged:
+                return SolverResult(W, n_iter, inner.converged)
+
     def _finish(self, result):
         self._x = result.x
         intercept = self._y_mean - result.x @ self._x_mean
@@ -179,10 +276,7 @@ class WorkingSetPath:
 
     def solve(self, alpha, x0=None):
         """``(coef, intercept, SolverResult)`` at ``alpha``, from ``x0``."""
-        if self._gram is None:
-            return self._solve(alpha, x0)
-        with blas_threads_for(self._rhs.shape[0]):
-            return self._solve(alpha, x0)
+        return self._solve(alpha, x0)
 
     def fit(self, alpha):
         """A copy of the template fitted at ``alpha``, warm-started."""
