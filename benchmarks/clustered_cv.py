@@ -18,8 +18,8 @@ number of clusters of the clustered model are chosen on the training part by
 Both refit on the whole training part; the table gives the fit time (one
 BLAS thread, ``n_jobs=1``), the chosen point, the explained variance on the
 test part (``1 - MSE / Var(y_test)`` over all test rows) and the largest
-difference between the two searches' mean fold scores (which should be at
-the solver's tolerance).
+relative difference between the two searches' mean fold scores (warm- and
+cold-started solves that both stop at the solver's ``tol``).
 """
 
 import argparse
@@ -78,9 +78,9 @@ def run_split(split, train, test, X, y, task_ids, args):
     start = time.perf_counter()
     search.fit(XT[train], y[train])
     grid_time = time.perf_counter() - start
-    gap = np.max(
-        np.abs(search.cv_results_["mean_test_score"] - results["mean_test_score"])
-    )
+    # Relative: the scores are negative MSEs of order 100 on School.
+    theirs, ours = search.cv_results_["mean_test_score"], results["mean_test_score"]
+    gap = np.max(np.abs(theirs - ours) / np.abs(theirs))
     best = search.best_params_
     return [
         (
@@ -145,7 +145,7 @@ def main():
             "fit time (s)",
             "chosen point",
             "test EV",
-            "max |mean score diff|",
+            "max rel. mean score diff",
             "GridSearchCV / ours",
         ],
         rows,
