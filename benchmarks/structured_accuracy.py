@@ -18,8 +18,12 @@ jointly with ``alpha``, and the clustered model (no path, so no
 table gives their most frequently chosen point. Baselines as in
 ``school.py`` / ``landmine.py``:
 ``IndependentTasks`` and ``PooledTasks`` around RidgeCV / LogisticRegressionCV,
-and the graph model tuned by GridSearchCV over 3 folds. Features are
-standardized on the training part.
+and the graph model tuned by GridSearchCV over 3 folds. The mixed-effects
+models (``MixedEffectsMultiTaskRegressor`` / ``...Classifier``: task
+coefficients as random effects around a shared mean, their covariance and the
+noise estimated by EM) have no strength to choose: they are fitted once on the
+training part with their defaults. Features are standardized on the training
+part.
 
 - School: the 10 published 75 %/25 %-per-school splits; explained variance
   ``1 - MSE / Var(y_test)`` over all test rows, mean ± std over splits.
@@ -63,6 +67,10 @@ from sklearn_mtl.linear._clustered import (
     ClusteredMultiTaskRegressor,
 )
 from sklearn_mtl.linear._cv import MultiTaskPathCV
+from sklearn_mtl.linear._mixed_effects import (
+    MixedEffectsMultiTaskClassifier,
+    MixedEffectsMultiTaskRegressor,
+)
 from sklearn_mtl.metrics import make_task_scorer
 from sklearn_mtl.model_selection import TaskKFold
 
@@ -238,6 +246,9 @@ def school_split(split, train, test, X, y, task_ids, n_alphas, skip):
         ),
         **structured_models("Regressor", n_features, n_alphas, None, skip),
         **grid_models("Regressor", n_features, "neg_mean_squared_error", split, skip),
+        "MixedEffectsMultiTaskRegressor (EM, no CV)": scaled(
+            MixedEffectsMultiTaskRegressor(task_column=-1), n_features
+        ),
     }
     results = {}
     with threadpool_limits(1):
@@ -292,6 +303,9 @@ def landmine_repeat(fraction, repeat, X, y, task_ids, n_alphas, skip):
         ),
         **structured_models("Classifier", n_features, n_alphas, auc, skip),
         **grid_models("Classifier", n_features, auc, repeat, skip),
+        "MixedEffectsMultiTaskClassifier (EM, no CV)": scaled(
+            MixedEffectsMultiTaskClassifier(task_column=-1), n_features
+        ),
     }
     results = {}
     with threadpool_limits(1):
