@@ -190,13 +190,21 @@ def test_wide_and_long_formats_agree():
     np.testing.assert_allclose(column.predict(XT), long.predict(X, task_ids=task_ids))
 
 
-def test_warns_when_em_stops_early():
-    X, y, task_ids, _ = _data(seed=6)
+def test_warns_when_em_stops_early_and_stays_consistent():
+    X, y, task_ids, w = _data(seed=6)
+    model = MixedEffectsMultiTaskRegressor(covariance_type="spherical", max_iter=2)
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
-        model = MixedEffectsMultiTaskRegressor(max_iter=2).fit(X, y, task_ids=task_ids)
-    # Still consistent: coef_ are the posterior means under the stored
-    # covariance_ and sigma2_ (the spherical reduction holds after 2 steps).
+        model.fit(X, y, task_ids=task_ids, sample_weight=w)
     assert model.n_iter_ == 2
+    # coef_ are the posterior means under the stored covariance_ and sigma2_
+    # (not those of the iteration before).
+    graph = GraphMultiTaskRegressor(
+        graph="full",
+        alpha_graph=model.sigma2_ / (2 * model.covariance_[0, 0]),
+        alpha_l2=0.0,
+        tol=1e-12,
+    ).fit(X, y, task_ids=task_ids, sample_weight=w)
+    np.testing.assert_allclose(model.coef_, graph.coef_, atol=1e-8)
 
 
 def test_one_sample_task_is_refused_with_its_name():
