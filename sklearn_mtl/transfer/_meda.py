@@ -394,7 +394,6 @@ class MEDAClassifier(MultiTaskClassifierMixin, BaseEstimator):
         self.mu_ = mu_path[-1]
         self.mu_path_ = np.asarray(mu_path)
         self.pseudo_labels_ = self.classes_[np.argmax(scores[n_source:], axis=1)]
-        self.n_features_in_ = X_fit.shape[1]
         return self
 
     def decision_function(self, X, task_ids=None):
