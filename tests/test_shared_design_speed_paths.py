@@ -326,7 +326,8 @@ def _suppressor_data(n=300, d=70, T=4, seed=6):
 @pytest.mark.parametrize(
     "Estimator", [JointFeatureMultiTaskRegressor, SparseMultiTaskRegressor]
 )
-def test_lazy_gram_columns_equal_the_whole_gram(monkeypatch, Estimator):
+@pytest.mark.parametrize("alpha_l2", [0.0, 0.3])
+def test_lazy_gram_columns_equal_the_whole_gram(monkeypatch, Estimator, alpha_l2):
     # Catches: a working set that never grows past the features violating at
     # W = 0 (x1 is then left at zero), the gradient from the working set's
     # columns only, max_iter not shared between the rounds.
@@ -340,7 +341,7 @@ def test_lazy_gram_columns_equal_the_whole_gram(monkeypatch, Estimator):
         fills.append((before, np.count_nonzero(self.known)))
 
     monkeypatch.setattr(_GramColumns, "fill", counting_fill)
-    model = Estimator(alpha=1.0, loss_normalization="mean", **TIGHT)
+    model = Estimator(alpha=1.0, alpha_l2=alpha_l2, loss_normalization="mean", **TIGHT)
     alpha = 0.1 * model.fit(X, Y).alpha_max_
     lazy = model.set_params(alpha=alpha).fit(X, Y)
     grown = [f for f in fills if f[1] > f[0]]
@@ -348,7 +349,9 @@ def test_lazy_gram_columns_equal_the_whole_gram(monkeypatch, Estimator):
     norms = np.linalg.norm(lazy.coef_, axis=0)
     assert norms[0] > 0 and norms[1] > 0
     monkeypatch.setattr(working_set, "LAZY_MIN_FEATURES", 10**9)
-    whole = Estimator(alpha=alpha, loss_normalization="mean", **TIGHT).fit(X, Y)
+    whole = Estimator(
+        alpha=alpha, alpha_l2=alpha_l2, loss_normalization="mean", **TIGHT
+    ).fit(X, Y)
     np.testing.assert_allclose(lazy.coef_, whole.coef_, atol=1e-10)
     np.testing.assert_allclose(lazy.intercept_, whole.intercept_, atol=1e-10)
 
