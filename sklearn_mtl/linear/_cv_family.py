@@ -224,7 +224,7 @@ class _ClusteredCV:
         alphas=20,
         eps=1e-4,
         n_clusters=(1, 2, 3),
-        l2_ratio=(0.01, 0.1, 1.0),
+        l2_ratio=0.1,
         loss_normalization="sum",
         task_column=None,
         solver="auto",
@@ -381,8 +381,12 @@ _CLUSTERED_CV_DOC = """{summary}, strengths and clusters chosen by cross-validat
     n_clusters : int or array-like of int, default=(1, 2, 3)
         Numbers of task clusters tried; values above the number of tasks are
         replaced by it (every task its own cluster: a per-task ridge).
-    l2_ratio : float or array-like of float, default=(0.01, 0.1, 1.0)
-        Values of ``alpha_l2 / alpha`` tried, each positive.{base}{cv}
+    l2_ratio : float or array-like of float, default=0.1
+        Values of ``alpha_l2 / alpha`` tried, each positive. A list such as
+        ``(0.01, 0.1, 1)`` searches it too, at one path per value; small
+        values make the relaxation close to a rank-``n_clusters``
+        constraint, and a classifier on nearly separable tasks slow to fit
+        at the small strengths.{base}{cv}
     verbose : int, default=0
         Verbosity of the joblib loop over the folds.
 
