@@ -203,9 +203,10 @@ def _takes_weights(estimator):
 
 def _adapts_domains(estimator):
     """Domain adaptation: one target task learnt from sources (Transfer*, DANN*,
-    DeepCORAL*, JDOT*); they always serve their target and take no wide ``y``."""
+    DeepCORAL*, JDOT*, MEDA*); they always serve their target and take no wide
+    ``y``."""
     return type(estimator).__name__.startswith(
-        ("Transfer", "DANN", "DeepCORAL", "JDOT")
+        ("Transfer", "DANN", "DeepCORAL", "JDOT", "MEDA")
     )
 
 
@@ -259,7 +260,7 @@ def _nan_X_at_predict(est):
 def _nan_y(est):
     X, y, t = _data(est)
     y = y.astype(float)
-    # Domain adaptation (Transfer*, DANN*, DeepCORAL*, JDOT*, and the
+    # Domain adaptation (Transfer*, DANN*, DeepCORAL*, JDOT*, MEDA*, and the
     # transformers reading source classes): a NaN target label marks an
     # unlabelled target row (valid); a NaN source label is the error.
     target_optional = _adapts_domains(est) or _reads_source_classes(est)
@@ -533,6 +534,7 @@ EXPECTED_RESULT = {
     ("DeepCORALClassifier", "unseen_task_at_predict"),
     ("JDOTRegressor", "unseen_task_at_predict"),
     ("JDOTClassifier", "unseen_task_at_predict"),
+    ("MEDAClassifier", "unseen_task_at_predict"),
     # One model for all tasks: a task's size or classes do not matter.
     ("PooledTasks", "single_sample_task"),
     ("PooledTasks", "single_class_task"),
@@ -544,6 +546,8 @@ EXPECTED_RESULT = {
     ("DeepCORALClassifier", "single_class_task"),
     # JDOT reads no target label: the target's classes come from the sources.
     ("JDOTClassifier", "single_class_task"),
+    # MEDA neither: its classes come from the sources (and pseudo-labels).
+    ("MEDAClassifier", "single_class_task"),
     # Meta-learners: the learned prior keeps a one-class task's model finite.
     ("LearnedPriorClassifier", "single_class_task"),
     ("CommonMeanRidgeClassifier", "single_class_task"),

@@ -7,10 +7,12 @@ from ._deep import (
     DeepCORALRegressor,
 )
 from ._estimators import TransferClassifier, TransferRegressor
+from ._gfk import GFK
 from ._instance import TrAdaBoostInterpolationWarning, kmm_weights
 from ._jda import JDA
 from ._jdot import JDOTClassifier, JDOTRegressor, fit_jdot
 from ._mapping import ClassRegularizedOTMapping, EntropicOTMapping, LinearOTMapping
+from ._meda import MEDAClassifier
 from ._parameter import fit_parameter_transfer
 from ._reweight import discriminator_weights, kliep_weights, nn_weights
 from ._subspace import TCA, SubspaceAlignment
@@ -25,10 +27,12 @@ __all__ = [
     "DeepCORALRegressor",
     "EntropicOTMapping",
     "FeatureAugmentation",
+    "GFK",
     "JDA",
     "JDOTClassifier",
     "JDOTRegressor",
     "LinearOTMapping",
+    "MEDAClassifier",
     "SharedRepresentation",
     "SubspaceAlignment",
     "TCA",

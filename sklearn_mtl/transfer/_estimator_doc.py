@@ -55,6 +55,26 @@ _DOC = """
       subspace (:class:`~sklearn_mtl.transfer.SubspaceAlignment`,
       :class:`~sklearn_mtl.transfer.TCA`), ``estimator`` trained and
       predicting there;
+    - "nearest_neighbors": sources reweighted by nearest-neighbour votes
+      (:func:`~sklearn_mtl.transfer.nn_weights`), then ``estimator``;
+    - "class_regularized_ot" (classification): sources moved by
+      class-regularized optimal transport
+      (:class:`~sklearn_mtl.transfer.ClassRegularizedOTMapping`), then
+      ``estimator``;
+    - "jda" (classification): joint distribution adaptation
+      (:class:`~sklearn_mtl.transfer.JDA`, target pseudo-labels by
+      ``estimator``), ``estimator`` trained and predicting in its subspace;
+    - "jdot": joint distribution optimal transport with ``estimator`` as
+      the model (:class:`~sklearn_mtl.transfer.JDOTClassifier`,
+      :class:`~sklearn_mtl.transfer.JDOTRegressor`);
+    - "meda" (classification): manifold embedded distribution alignment
+      (:class:`~sklearn_mtl.transfer.MEDAClassifier`: GFK features and its
+      own kernel classifier; ``estimator`` is unused unless it is a
+      ``MEDAClassifier``, whose settings are then taken);
+    - "dann", "deep_coral": deep domain adaptation on a
+      :class:`~sklearn_mtl.MultiTask{kind}` ``estimator``'s trunk
+      (:class:`~sklearn_mtl.transfer.DANN{kind}`,
+      :class:`~sklearn_mtl.transfer.DeepCORAL{kind}`; the ``neural`` extra);
     - "tradaboost": {boosting};
     - "auto" (default): chooses among ``candidates`` by one of two documented
       rules, and reports the evidence in ``cv_results_`` and ``selection_``.

@@ -392,7 +392,7 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
                     "('coral', 'kmm', 'kliep', 'discriminator', 'linear_ot', "
                     "'entropic_ot', 'subspace_alignment', 'tca', "
                     "'nearest_neighbors', 'class_regularized_ot', 'jda', 'jdot', "
-                    "'dann', 'deep_coral'), 'source_only', 'pooled', 'augment' "
+                    "'meda', 'dann', 'deep_coral'), 'source_only', 'pooled', 'augment' "
                     "or 'auto'."
                 )
             if method not in available:
