@@ -1,17 +1,20 @@
 """Label-free model selection on Office-Caltech10: "auto" without target labels.
 
     python benchmarks/transfer_label_free_office.py --data-home ../shared/data
-        [--candidates source_only,coral,linear_ot,subspace_alignment]
-        [--scoring circular] [--blas-threads 1]
+        [--candidates default|source_only,jda,...] [--scoring circular]
+        [--cv-folds 3] [--n-repeats 3] [--blas-threads 1]
 
 The all-source protocol of ``transfer_office.py`` (SURF features, rows
 L1-normalized then z-scored per domain; every source row labelled, no target
 label; 12 pairs): ``TransferClassifier(LogisticRegression(max_iter=1000))``
-with ``method="auto"``, which then scores its candidates by circular
-validation, against each candidate fitted alone and against the best
+with ``method="auto"``, which then scores its candidates (by default its own
+default candidates) with a label-free scorer cross-fitted over folds of the
+source rows, against each candidate fitted alone and against the best
 candidate per pair in hindsight (the oracle a label-free rule can at most
-reach). The peer is source-only (the ratio column is auto's accuracy over
-source-only's, measured in the same run).
+reach). Per pair the table also gives each candidate's mean label-free score
+(``score:<method>``) and whether the choice was a tie (decided by the
+simplicity order, not by the scores). The peer is source-only (the ratio
+column is auto's accuracy over source-only's, measured in the same run).
 """
 
 import argparse
@@ -28,7 +31,7 @@ from sklearn_mtl.datasets import load_office_caltech
 
 DOMAINS = ("amazon", "caltech", "dslr", "webcam")
 PAIRS = [(s, t) for s in DOMAINS for t in DOMAINS if s != t]
-DEFAULT = "source_only,coral,linear_ot,subspace_alignment"
+DEFAULT = "default"
 
 
 def preprocess(X, domain):
@@ -45,9 +48,9 @@ def classifier():
     return LogisticRegression(max_iter=1000)
 
 
-def run(X, y, domain, candidates, scoring="circular"):
+def run(X, y, domain, candidates, scoring="circular", cv_folds=3, n_repeats=3):
     rows, auto, seconds, oracle, chosen = [], [], [], [], []
-    each = {m: [] for m in candidates}
+    each = {}
     for source, target in PAIRS:
         s, t = domain == source, domain == target
         X_pair = np.vstack([X[s], X[t]])
@@ -55,35 +58,51 @@ def run(X, y, domain, candidates, scoring="circular"):
         hidden = np.r_[y[s], np.full(t.sum(), np.nan)]  # no target label
         start = time.perf_counter()
         model = TransferClassifier(
-            classifier(), target="t", candidates=candidates, unlabelled_scoring=scoring
+            classifier(),
+            target="t",
+            candidates=candidates,
+            unlabelled_scoring=scoring,
+            cv_folds=cv_folds,
+            n_repeats=n_repeats,
         )
         model.fit(X_pair, hidden, task_ids=tasks)
         seconds.append(time.perf_counter() - start)
         auto.append(np.mean(model.predict(X[t]) == y[t]))
         chosen.append(model.method_)
+        results = model.cv_results_
+        methods = list(results["method"])
         pair = {}
-        for method in candidates:
+        for method in methods:
             alone = TransferClassifier(classifier(), method=method, target="t")
             alone.fit(X_pair, hidden, task_ids=tasks)
             pair[method] = np.mean(alone.predict(X[t]) == y[t])
-            each[method].append(pair[method])
+            each.setdefault(method, []).append(pair[method])
         oracle.append(max(pair.values()))
+        ties = int(np.sum(results.get("tied_with_best", [False])))
         rows.append(
             [f"{source} -> {target}", f"{100 * auto[-1]:.1f}", model.method_]
-            + [f"{100 * pair[m]:.1f}" for m in candidates]
+            + ["yes" if ties > 1 else "no"]
+            + [f"{100 * pair[m]:.1f}" for m in methods]
+            + [f"{v:.3f}" for v in results["mean_score"]]
             + [f"{seconds[-1]:.1f}"]
         )
         print(f"{source} -> {target} done", flush=True)
     peer = np.mean(each["source_only"]) if "source_only" in each else np.nan
     rows.append(
         ["mean", f"{100 * np.mean(auto):.1f}", f"oracle {100 * np.mean(oracle):.1f}"]
-        + [f"{100 * np.mean(each[m]):.1f}" for m in candidates]
+        + [""]
+        + [f"{100 * np.mean(each[m]):.1f}" for m in methods]
+        + [""] * len(methods)
         + [f"{np.mean(seconds):.1f}"]
     )
     print_table(
         "Office-Caltech10, all-source protocol, no target label: target accuracy "
-        f'% of method="auto" ({scoring} scorer) and of each candidate',
-        ["pair", "auto", "auto chose"] + candidates + ["auto fit s"],
+        f'% of method="auto" ({scoring} scorer, {n_repeats} x {cv_folds} source '
+        "folds) and of each candidate alone; each candidate's mean label-free score",
+        ["pair", "auto", "auto chose", "tie"]
+        + methods
+        + [f"score:{m}" for m in methods]
+        + ["auto fit s"],
         rows,
     )
     print(f"auto / source-only: {np.mean(auto) / peer:.3f}")
@@ -102,8 +121,11 @@ if __name__ == "__main__":
             "deep_embedded",
             "importance_weighted",
             "prediction_entropy",
+            "soft_neighborhood_density",
         ],
     )
+    parser.add_argument("--cv-folds", type=int, default=3)
+    parser.add_argument("--n-repeats", type=int, default=3)
     parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -113,4 +135,14 @@ if __name__ == "__main__":
     data = load_office_caltech(data_home=home)
     X = preprocess(data.data.astype(float), data.domain)
     with threadpool_limits(args.blas_threads):
-        run(X, data.target, data.domain, args.candidates.split(","), args.scoring)
+        default = args.candidates == "default"
+        candidates = None if default else args.candidates.split(",")
+        run(
+            X,
+            data.target,
+            data.domain,
+            candidates,
+            args.scoring,
+            args.cv_folds,
+            args.n_repeats,
+        )

@@ -101,6 +101,7 @@ _SIMPLICITY = (
     "entropic_ot",
     "class_regularized_ot",
     "jda",
+    "meda",
     "jdot",
     "tradaboost",
     "deep_coral",
