@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mean_squared_error
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -288,6 +289,22 @@ def test_grid_values_and_errors():
             ClusteredMultiTaskRegressorCV(**params, cv=2).fit(X, y, task_ids=task_ids)
     with pytest.raises(TypeError, match="chooses its own strength"):
         multitask_path(ClusteredMultiTaskRegressorCV(), X, y, task_ids, alphas=2)
+
+
+def test_wide_y_with_nan_and_sparse_x_agree():
+    # A wide y (NaN = missing label) is split by TaskKFold like long data;
+    # a sparse X gives the same folds, grid and models.
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(60, 4))
+    Y = X @ rng.normal(size=(4, 3)) + rng.normal(size=(60, 3))
+    Y[rng.random(Y.shape) < 0.1] = np.nan
+    params = {"alphas": 4, "n_clusters": [1, 2], "cv": 3, "tol": 1e-9}
+    dense = ClusteredMultiTaskRegressorCV(**params).fit(X, Y)
+    sparse = ClusteredMultiTaskRegressorCV(**params).fit(sp.csr_array(X), Y)
+    assert dense.task_format_ == "wide" and dense.predict(X).shape == (60, 3)
+    np.testing.assert_allclose(sparse.scores_path_, dense.scores_path_, atol=1e-8)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-8)
+    assert sparse.alpha_ref_ == pytest.approx(dense.alpha_ref_, rel=1e-10)
 
 
 def test_refit_warns_when_not_converged():
