@@ -23,6 +23,7 @@ from sklearn_mtl.linear._structured import (
 from sklearn_mtl.linear._working_set import (
     WorkingSetPath,
     _GramColumns,
+    columns_have_small_offsets,
     small_offsets,
 )
 
@@ -207,6 +208,26 @@ def test_small_offsets_by_hand():
         assert small_offsets(np.array([v + m**2]), np.array([m])) is e
     assert small_offsets(np.array([0.0]), np.array([0.0]))  # an all-zero column
     assert not small_offsets(np.array([1.0, 4.0]), np.array([0.0, 2.0]))
+
+
+def test_offsets_read_from_the_first_rows_equal_the_exact_test():
+    # Catches: the first rows' mean square taken for the whole column's (it
+    # is not a lower bound: below, the first rows spread, the rest do not).
+    rng = np.random.RandomState(8)
+    n = 400
+    for ratio in [0.0, 1.0, 5.0, 9.9, 10.1, 30.0]:
+        A = rng.standard_normal((n, 3)) + ratio
+        means = A.mean(axis=0)
+        exact = small_offsets((A**2).mean(axis=0), means)
+        assert columns_have_small_offsets(A, means) is exact
+    column = np.full(n, 1e3)
+    column[: n // 8] += 200.0 * np.where(np.arange(n // 8) % 2, 1.0, -1.0)
+    A = column[:, None]
+    means = A.mean(axis=0)
+    assert not small_offsets((A**2).mean(axis=0), means)
+    assert not columns_have_small_offsets(A, means)
+    constant_head = np.r_[np.zeros(n // 2), rng.standard_normal(n // 2)][:, None]
+    assert columns_have_small_offsets(constant_head, constant_head.mean(axis=0))
 
 
 def _force_offset_limit(monkeypatch, limit):
