@@ -315,7 +315,10 @@ def test_refit_warns_when_not_converged():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, y, task_ids=task_ids)
-    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # In the CV's name, at the caller's line.
+    (warning,) = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert "ClusteredMultiTaskRegressorCV did not converge" in str(warning.message)
+    assert warning.filename == __file__
 
 
 @parametrize_with_checks(

@@ -194,7 +194,8 @@ class _ClusteredModel(BaseEstimator):
             x0 = self._packed_params()
         penalty, result = self._solve(loss, n_tasks, x0)
         if not result.converged:
-            self._warn_not_converged(stacklevel=4)
+            # At the user's line: past fit and its _fit_context wrapper.
+            self._warn_not_converged(stacklevel=5)
         self._set_solution(loss, penalty, result)
         return self
 
@@ -292,12 +293,16 @@ class ClusteredPath:
         model._set_solution(self.loss, penalty, result, labels=False)
         return model
 
-    def refit(self, alpha):
-        """A copy fitted at ``alpha`` from a cold start, as ``fit`` fits it."""
+    def refit(self, alpha, owner=None):
+        """A copy fitted at ``alpha`` from a cold start, as ``fit`` fits it.
+
+        A failure to converge warns in the name of ``owner`` (the CV
+        estimator refitting), at its caller's caller's line.
+        """
         model = self._model(alpha)
         penalty, result = model._solve(self.loss, self.n_tasks)
         if not result.converged:
-            model._warn_not_converged(stacklevel=4)
+            (model if owner is None else owner)._warn_not_converged(stacklevel=5)
         model._set_solution(self.loss, penalty, result)
         return model
 

@@ -336,7 +336,9 @@ class _ClusteredCV:
                 np.tile(alphas, len(points)), scores.reshape(-1, len(splits))
             ),
         }
-        model = full.configure(self.n_clusters_, self.l2_ratio_).refit(self.alpha_)
+        model = full.configure(self.n_clusters_, self.l2_ratio_).refit(
+            self.alpha_, owner=self
+        )
         for name, value in vars(model).items():
             if name.endswith("_") and not name.startswith("_"):
                 setattr(self, name, value)
