@@ -9,7 +9,9 @@ Task-aware splitters, per-task metrics and scorers live in
 from ._baselines import IndependentTasks, PooledTasks
 from .linear import (
     ClusteredMultiTaskClassifier,
+    ClusteredMultiTaskClassifierCV,
     ClusteredMultiTaskRegressor,
+    ClusteredMultiTaskRegressorCV,
     DirtyMultiTaskClassifier,
     DirtyMultiTaskClassifierCV,
     DirtyMultiTaskRegressor,
@@ -50,7 +52,9 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ClusteredMultiTaskClassifier",
+    "ClusteredMultiTaskClassifierCV",
     "ClusteredMultiTaskRegressor",
+    "ClusteredMultiTaskRegressorCV",
     "CommonMeanRidge",
     "CommonMeanRidgeClassifier",
     "DirtyMultiTaskClassifier",

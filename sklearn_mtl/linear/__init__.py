@@ -8,6 +8,8 @@ from ._cv import (
     LowRankMultiTaskRegressorCV,
 )
 from ._cv_family import (
+    ClusteredMultiTaskClassifierCV,
+    ClusteredMultiTaskRegressorCV,
     DirtyMultiTaskClassifierCV,
     DirtyMultiTaskRegressorCV,
     RobustMultiTaskClassifierCV,
@@ -29,7 +31,9 @@ from ._structured import (
 
 __all__ = [
     "ClusteredMultiTaskClassifier",
+    "ClusteredMultiTaskClassifierCV",
     "ClusteredMultiTaskRegressor",
+    "ClusteredMultiTaskRegressorCV",
     "DirtyMultiTaskClassifier",
     "DirtyMultiTaskClassifierCV",
     "DirtyMultiTaskRegressor",

@@ -429,7 +429,7 @@ n_folds)
 
 _CLUSTERED_CV_EXAMPLE = """
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._cv_family import {name}
+    >>> from sklearn_mtl.linear import {name}
     >>> rng = np.random.default_rng(0)
     >>> centres = rng.normal(size=(2, 5))
     >>> W = np.repeat(centres, 3, axis=0)  # tasks 0-2 and 3-5 share a model
