@@ -1,8 +1,10 @@
 """The ``Transfer*`` methods: which can run, and how ``method="auto"`` picks one.
 
 The method tables, the per-``fit`` cache of what the cross-validation folds
-share, and a mixin with the availability rule and the cross-validated choice
-(it calls the estimator's ``_fit_method`` on each fold).
+share, and a mixin with the availability rule and the choice: cross-validated
+on the labelled target rows (it calls the estimator's ``_fit_method`` on each
+fold) or, without enough of them, label-free scores cross-fitted over source
+folds (``_label_free``); one tie rule decides both.
 """
 
 import copy
@@ -75,9 +77,12 @@ _DEFAULT_CANDIDATES = (
 # eigenproblem or matrix square root (never a problem over all row pairs).
 _LABEL_FREE_CANDIDATES = ("source_only", "coral", "linear_ot", "subspace_alignment")
 # Classifiers: JDA (linear, a d x d eigenproblem per pseudo-label round) uses the
-# source classes; on Office-Caltech10 without target labels it made ``auto``
-# 48.2 % against 45.7 % with the mappings, which circular validation favours
-# whether or not they help (docs/domain_model_selection.rst).
+# source classes; on Office-Caltech10 without target labels, chosen against
+# source-only by cross-fitted reverse validation, it made ``auto`` 50.0 %
+# (the mappings as candidates: 45.7 % with the old circular rule). MEDA is
+# stronger alone (52.6 %) but reverse validation ranks it below source-only
+# on 7 of 12 pairs, so with it ``auto`` got 48.0 %
+# (docs/domain_model_selection.rst).
 _LABEL_FREE_CLASSIFIER_CANDIDATES = ("source_only", "jda")
 # Cross-validation needs at least this many labelled target rows (and twice
 # ``cv_folds``, and for classifiers 2 rows of each class); fewer: label-free.
