@@ -140,7 +140,8 @@ def test_zero_target_labels_is_unsupervised(shifted):
         "subspace_alignment",
     ]
     assert np.all(np.isfinite(results["mean_score"]))
-    assert model.method_ == results["method"][np.argmax(results["mean_score"])]
+    # The chosen candidate (a tie may send it to a simpler, lower-scored one).
+    assert model.method_ == results["method"][results["chosen"]][0]
     hand = _model(model.method_).fit(X, y, task_ids=domain)
     np.testing.assert_allclose(model.predict(X), hand.predict(X))
     with pytest.raises(ValueError, match="method='target_only' trains on target"):

@@ -91,26 +91,30 @@ _DOC = """
       candidates (the best included) the first in this order wins — the
       simplest method that uses the source: source_only, pooled, parameter,
       warm_start, augment, coral, linear_ot, subspace_alignment, kmm, kliep,
-      discriminator, tca, entropic_ot, tradaboost, finetune, then any other
-      method, target_only last. Default candidates: the cheap methods —
-      target_only, source_only, pooled, parameter, augment, coral — about
+      discriminator, nearest_neighbors, tca, entropic_ot,
+      class_regularized_ot, jda, meda, jdot, tradaboost, deep_coral, dann,
+      finetune, then any other method, target_only last. Default
+      candidates: the cheap methods — target_only, source_only, pooled,
+      parameter, augment, coral — about
       one fit of ``estimator`` per fold each. What does not depend on the
       target labels (the source model, every adaptation's weights or fitted
       transformer) is computed once per ``fit`` and shared by the folds.
 
       *Few or no target labels*: a label-free scorer
       (``unlabelled_scoring``, default circular validation,
-      :func:`~sklearn_mtl.metrics.make_circular_validation_scorer`) scores
-      each candidate fitted on the source rows and every target row's
-      features (target labels unused), on every source and target row
-      (circular validation's backward model never sees a source label; the
-      other scorers fit on a stratified two thirds of the source rows and
-      score on the held-out third); the best score wins
-      (exact ties: the order above). Default candidates: source_only and jda
-      for a classifier, source_only, coral, linear_ot, subspace_alignment for
-      a regressor (no target label, about one fit plus a d x d eigenproblem
-      each); methods that train on target labels are
-      skipped. The winner is refitted on every row (target labels
+      :func:`~sklearn_mtl.metrics.make_circular_validation_scorer`),
+      cross-fitted over ``n_repeats`` x ``cv_folds`` stratified folds of the
+      source rows (reverse validation): each candidate is fitted on the other
+      source folds and every target row's features (target labels unused)
+      and scored on the held-out fold and every target row — circular
+      validation's backward model adapts to every source row's features and
+      is scored on the held-out fold's labels, which neither model read. The
+      tie rule above decides (gap to the best at most its paired standard
+      error over the fold scores -> the simplest tied method). Default
+      candidates: source_only and jda for a classifier, source_only, coral,
+      linear_ot, subspace_alignment for a regressor (no target label, about
+      one fit plus a d x d eigenproblem each); methods that train on target
+      labels are skipped. The winner is refitted on every row (target labels
       included).
 
       List other methods in ``candidates`` to compare them too (kmm, kliep,
@@ -145,7 +149,8 @@ _DOC = """
     n_repeats : int, default=3
         Repeats of the ``cv_folds``-fold cross-validation of "auto".
     unlabelled_scoring : {{"circular", "deep_embedded", "importance_weighted", \
-            "prediction_entropy"}}, default="circular"
+            "prediction_entropy", "soft_neighborhood_density"}}, \
+            default="circular"
         Label-free scorer of "auto" without enough target labels.
     boosting_errors : {{"held_out", "training"}}, default="held_out"
         "tradaboost" (classification): which mistakes reweight the rows —
