@@ -19,6 +19,10 @@ from ._cv_family import (
 )
 from ._dirty import DirtyMultiTaskClassifier, DirtyMultiTaskRegressor
 from ._graph_model import GraphMultiTaskClassifier, GraphMultiTaskRegressor
+from ._mixed_effects import (
+    MixedEffectsMultiTaskClassifier,
+    MixedEffectsMultiTaskRegressor,
+)
 from ._path import multitask_path
 from ._robust import RobustMultiTaskClassifier, RobustMultiTaskRegressor
 from ._sparse import SparseMultiTaskClassifier, SparseMultiTaskRegressor
@@ -48,6 +52,8 @@ __all__ = [
     "LowRankMultiTaskClassifierCV",
     "LowRankMultiTaskRegressor",
     "LowRankMultiTaskRegressorCV",
+    "MixedEffectsMultiTaskClassifier",
+    "MixedEffectsMultiTaskRegressor",
     "RobustMultiTaskClassifier",
     "RobustMultiTaskClassifierCV",
     "RobustMultiTaskRegressor",

@@ -185,7 +185,7 @@ class MixedEffectsMultiTaskRegressor(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._mixed_effects import MixedEffectsMultiTaskRegressor
+    >>> from sklearn_mtl import MixedEffectsMultiTaskRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(400, 3))
     >>> task_ids = np.repeat(np.arange(20), 20)
@@ -454,7 +454,7 @@ class MixedEffectsMultiTaskClassifier(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mtl.linear._mixed_effects import MixedEffectsMultiTaskClassifier
+    >>> from sklearn_mtl import MixedEffectsMultiTaskClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(600, 2))
     >>> task_ids = np.repeat(np.arange(20), 30)
