@@ -167,7 +167,7 @@ class MixedEffectsMultiTaskRegressor(
         Task labels, sorted.
     n_features_in_ : int
         Number of features seen during fit (without the task column).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -437,7 +437,7 @@ class MixedEffectsMultiTaskClassifier(
         Task labels, sorted.
     n_features_in_ : int
         Number of features seen during fit (without the task column).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

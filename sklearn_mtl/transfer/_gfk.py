@@ -125,7 +125,7 @@ class GFK(_DomainTransformer):
     n_components_ : int
         The dimension used.
     source_components_, target_components_ : ndarray of shape \
-            (n_features, n_components_)
+            (n_features, `n_components_`)
         ``P_s`` and ``P_t`` (orthonormal columns).
     kernel_ : ndarray of shape (n_features, n_features)
         ``G``.
@@ -134,7 +134,7 @@ class GFK(_DomainTransformer):
         sqrt_kernel_``.
     embedding_ : ndarray of shape (n_features, r)
         ``embedding_ @ embedding_.T = G`` with ``r <= 2 n_components_``.
-    principal_angles_ : ndarray of shape (n_components_,)
+    principal_angles_ : ndarray of shape (`n_components_`,)
         Angles between the two subspaces, increasing.
     tasks_ : ndarray
         Task labels seen in ``fit`` (``transform`` accepts only these).
