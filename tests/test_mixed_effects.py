@@ -318,3 +318,18 @@ def test_classifier_refuses_more_than_two_classes():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("classifier", [False, True])
+def test_convergence_warning_points_at_the_callers_line(classifier):
+    # stacklevel past fit and scikit-learn's _fit_context wrapper: the warning
+    # names the user's file, not sklearn/base.py.
+    if classifier:
+        X, y, task_ids, w = _binary(seed=1)
+        model = MixedEffectsMultiTaskClassifier(max_iter=1)
+    else:
+        X, y, task_ids, w = _data(seed=1)
+        model = MixedEffectsMultiTaskRegressor(max_iter=1)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X, y, task_ids=task_ids)
+    assert record[0].filename == __file__

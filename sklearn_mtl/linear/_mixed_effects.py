@@ -288,7 +288,7 @@ class MixedEffectsMultiTaskRegressor(
                 f"MixedEffectsMultiTaskRegressor did not converge in "
                 f"max_iter={self.max_iter} EM iterations to tol={self.tol}.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit (past _fit_context)
             )
         # The attributes come from the last E-step, so that coef_ are the
         # posterior means under covariance_ and sigma2_ exactly.
@@ -560,7 +560,7 @@ class MixedEffectsMultiTaskClassifier(
                 f"MixedEffectsMultiTaskClassifier did not converge in "
                 f"max_iter={self.max_iter} EM iterations to tol={self.tol}.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit (past _fit_context)
             )
         self.coef_ = modes.theta[:, :d]
         self.intercept_ = modes.theta[:, d]
