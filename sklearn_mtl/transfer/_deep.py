@@ -25,6 +25,7 @@ from ..neural._training import (
     resolve_device,
 )
 from ._domains import split_source_target
+from ._estimator_helpers import TargetClassifierScoreMixin, TargetRegressorScoreMixin
 
 __all__ = [
     "DANNClassifier",
@@ -444,7 +445,7 @@ class _DeepCORAL(_DeepDomainAdaptation):
     _adaptation = "coral"
 
 
-class _RegressorPart(MultiTaskRegressorMixin):
+class _RegressorPart(TargetRegressorScoreMixin, MultiTaskRegressorMixin):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
         """Train the network on the sources, adapting to the target.
@@ -496,30 +497,8 @@ class _RegressorPart(MultiTaskRegressorMixin):
         out = self._forward(self._target_X(X))[:, 0]
         return out * self.target_scale_ + self.target_mean_
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """R² on the rows of ``y`` that have a label (NaN: skipped).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True values.
-        task_ids : ignored
-            Every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        from ._estimators import _labelled_score
-
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
-
-
-class _ClassifierPart(MultiTaskClassifierMixin):
+class _ClassifierPart(TargetClassifierScoreMixin, MultiTaskClassifierMixin):
     _classifier = True
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -585,28 +564,6 @@ class _ClassifierPart(MultiTaskClassifierMixin):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """Accuracy on the rows of ``y`` that have a label (NaN/None: skipped).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True labels.
-        task_ids : ignored
-            Every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        from ._estimators import _labelled_score
-
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
 
 
 _EXAMPLE = """

@@ -66,6 +66,58 @@ def _labelled_score(score, X, y, task_ids, sample_weight):
     )
 
 
+class TargetRegressorScoreMixin:
+    """``score``: R² on the target over the labelled rows (put before the
+    regressor mixin in the bases: its ``score`` is the one wrapped)."""
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """R² on the target, over the rows of ``y`` that have a label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows.
+        y : array-like of shape (n_samples,)
+            True values; NaN marks a row without a label (skipped).
+        task_ids : array-like of shape (n_samples,), default=None
+            Ignored: every row is served as the target task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of the labelled rows.
+        """
+        return _labelled_score(super().score, X, y, task_ids, sample_weight)
+
+
+class TargetClassifierScoreMixin:
+    """``score``: accuracy on the target over the labelled rows (put before
+    the classifier mixin in the bases: its ``score`` is the one wrapped)."""
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """Accuracy on the target, over the rows of ``y`` that have a label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Target rows.
+        y : array-like of shape (n_samples,)
+            True labels; NaN or None marks a row without a label (skipped).
+        task_ids : array-like of shape (n_samples,), default=None
+            Ignored: every row is served as the target task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy of the labelled rows.
+        """
+        return _labelled_score(super().score, X, y, task_ids, sample_weight)
+
+
 def _coral_sources(split, X_target):
     """The source rows re-coloured by CORAL toward ``X_target``'s covariance."""
     X = np.vstack([split.X_source, X_target])

@@ -16,10 +16,11 @@ from ._boosting import fit_tradaboost_held_out
 from ._domains import split_source_target
 from ._estimator_doc import _DOC
 from ._estimator_helpers import (
+    TargetClassifierScoreMixin,
+    TargetRegressorScoreMixin,
     _coral_sources,
     _domain_transform,
     _fit,
-    _labelled_score,
     _parameterized_layers,
     _require_weights,
     _WithTransform,
@@ -468,7 +469,9 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         return np.asarray(self.estimator_.predict(X))
 
 
-class TransferRegressor(MultiTaskRegressorMixin, _TransferModel):
+class TransferRegressor(
+    TargetRegressorScoreMixin, MultiTaskRegressorMixin, _TransferModel
+):
     __doc__ = f"""Regression on a target task using source tasks or a source model.
 {
         _DOC.format(
@@ -493,28 +496,10 @@ class TransferRegressor(MultiTaskRegressorMixin, _TransferModel):
     (2,)
     """
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """R² on the target, over the rows of ``y`` that have a label.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True values; NaN marks a row without a label (skipped).
-        task_ids : array-like of shape (n_samples,), default=None
-            Ignored: every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
-
-
-class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
+class TransferClassifier(
+    TargetClassifierScoreMixin, MultiTaskClassifierMixin, _TransferModel
+):
     __doc__ = f"""Classification of a target task using source tasks or a source model.
 {
         _DOC.format(
@@ -542,26 +527,6 @@ class TransferClassifier(MultiTaskClassifierMixin, _TransferModel):
     """
 
     _classifier = True
-
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """Accuracy on the target, over the rows of ``y`` that have a label.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True labels; NaN or None marks a row without a label (skipped).
-        task_ids : array-like of shape (n_samples,), default=None
-            Ignored: every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
 
     def predict_proba(self, X, task_ids=None):
         """Class probabilities for the target task, columns as ``classes_``.

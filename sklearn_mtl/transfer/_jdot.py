@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validat
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from ._domains import encode_source_classes, split_source_target
-from ._estimator_helpers import _labelled_score
+from ._estimator_helpers import TargetClassifierScoreMixin, TargetRegressorScoreMixin
 from ._mapping import _import_ot
 
 __all__ = ["JDOTClassifier", "JDOTRegressor", "fit_jdot"]
@@ -275,7 +275,7 @@ _JDOT_DOC = """Joint distribution optimal transport (Courty et al., 2017), {kind
     """
 
 
-class JDOTRegressor(MultiTaskRegressorMixin, _JDOT):
+class JDOTRegressor(TargetRegressorScoreMixin, MultiTaskRegressorMixin, _JDOT):
     __doc__ = _JDOT_DOC.format(
         kind="regression",
         loss="``L`` is the squared error and ``v`` the variance of the source targets.",
@@ -327,28 +327,8 @@ class JDOTRegressor(MultiTaskRegressorMixin, _JDOT):
         )
         return self
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """R² on the rows of ``y`` that have a label (NaN: skipped).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True values.
-        task_ids : ignored
-            Every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
-
-
-class JDOTClassifier(MultiTaskClassifierMixin, _JDOT):
+class JDOTClassifier(TargetClassifierScoreMixin, MultiTaskClassifierMixin, _JDOT):
     __doc__ = _JDOT_DOC.format(
         kind="classification",
         loss="``L`` is the squared distance between the one-hot label and the "
@@ -427,23 +407,3 @@ class JDOTClassifier(MultiTaskClassifierMixin, _JDOT):
         proba = np.zeros((len(X), len(self.classes_)))
         proba[:, self.estimator_.classes_] = self.estimator_.predict_proba(X)
         return proba
-
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """Accuracy on the rows of ``y`` that have a label (NaN/None: skipped).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True labels.
-        task_ids : ignored
-            Every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import MultiTaskClassifierMixin
 from ._domains import split_source_target
-from ._estimator_helpers import _labelled_score
+from ._estimator_helpers import TargetClassifierScoreMixin
 from ._gfk import GFK
 
 __all__ = ["MEDAClassifier", "proxy_a_distance", "adaptive_factor"]
@@ -117,7 +117,9 @@ def cosine_laplacian(Z, n_neighbors):
     return scipy.sparse.identity(n, format="csr") - scale @ W @ scale
 
 
-class MEDAClassifier(MultiTaskClassifierMixin, BaseEstimator):
+class MEDAClassifier(
+    TargetClassifierScoreMixin, MultiTaskClassifierMixin, BaseEstimator
+):
     """Manifold embedded distribution alignment (Wang et al., ACM MM 2018).
 
     1. Every row is mapped by the geodesic flow kernel (:class:`GFK`, source
@@ -454,23 +456,3 @@ class MEDAClassifier(MultiTaskClassifierMixin, BaseEstimator):
         total = scores.sum(axis=1, keepdims=True)
         uniform = np.full_like(scores, 1.0 / scores.shape[1])
         return np.where(total > 0, scores / np.where(total > 0, total, 1.0), uniform)
-
-    def score(self, X, y, task_ids=None, sample_weight=None):
-        """Accuracy on the rows of ``y`` that have a label (NaN/None: skipped).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Target rows.
-        y : array-like of shape (n_samples,)
-            True labels.
-        task_ids : ignored
-            Every row is served as the target task.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
