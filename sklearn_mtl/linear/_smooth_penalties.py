@@ -14,7 +14,6 @@ The non-smooth penalties (L2,1, L1, trace norm) live in :mod:`._penalties`.
 import functools
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 
 __all__ = ["TaskPenalty", "ClusteredPenalty", "cluster_eigenvalues"]
@@ -28,29 +27,33 @@ def cluster_eigenvalues(singular_values, n_clusters, eta):
     where W is zero, which costs nothing). The Lagrange conditions give
     ``gamma_i = clip(s_i * r - eta, 0, 1)`` with ``r`` set so that the
     gammas sum to ``n_clusters``: a nondecreasing piecewise-linear function of
-    ``r``, whose root is bracketed, found by Brent's method and then solved
-    exactly on its linear piece. ``singular_values`` must be positive.
+    ``r`` with breakpoints where a gamma leaves 0 (``r = eta / s_i``) or
+    reaches 1 (``r = (eta + 1) / s_i``). It is evaluated at every breakpoint
+    at once (``m`` singular values: a (2m, m) array, no iterative root
+    search) and solved exactly on the piece that crosses ``n_clusters``, so
+    that the gammas sum to ``n_clusters`` to rounding. ``singular_values``
+    must be positive.
     """
     s = np.asarray(singular_values, dtype=float)
     if s.size <= n_clusters:
         return np.ones_like(s)
-
-    def excess(r):
-        return np.clip(s * r - eta, 0.0, 1.0).sum() - n_clusters
-
-    low, high = eta / s.max(), (eta + 1.0) / s.min()
-    r = scipy.optimize.brentq(
-        excess, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps
-    )
-    # On its linear piece the sum is n_ones + sum_mid (s r - eta): solve it
-    # exactly, so that the gammas sum to n_clusters to rounding.
-    gamma = s * r - eta
+    breaks = np.unique(np.concatenate([eta / s, (eta + 1.0) / s]))
+    sums = np.clip(np.outer(breaks, s) - eta, 0.0, 1.0).sum(axis=1)
+    # sums[0] = 0 < n_clusters < s.size = sums[-1]: the first breakpoint whose
+    # sum reaches n_clusters ends the crossing piece (unique breakpoints: a
+    # positive length).
+    end = min(max(int(np.searchsorted(sums, n_clusters)), 1), len(breaks) - 1)
+    inside = 0.5 * (breaks[end - 1] + breaks[end])
+    gamma = s * inside - eta
     ones = gamma >= 1.0
     middle = (gamma > 0.0) & ~ones
-    if middle.any():
-        r = (n_clusters - ones.sum() + eta * middle.sum()) / s[middle].sum()
-        gamma = s * r - eta
-    return np.clip(gamma, 0.0, 1.0)
+    if not middle.any():
+        # A flat piece: rounding put the crossing past a breakpoint where the
+        # sum is already n_clusters (that many gammas at 1, the rest at 0).
+        return np.clip(gamma, 0.0, 1.0)
+    # On the piece the sum is n_ones + sum_middle (s r - eta): solve it.
+    r = (n_clusters - ones.sum() + eta * middle.sum()) / s[middle].sum()
+    return np.clip(s * r - eta, 0.0, 1.0)
 
 
 class ClusteredPenalty:
