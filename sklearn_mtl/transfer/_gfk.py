@@ -9,10 +9,8 @@ from numbers import Integral
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import _fit_context
 from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._subspace import _n_components
 from ._transformers import _DomainTransformer
@@ -164,32 +162,8 @@ class GFK(_DomainTransformer):
         self.target = target
         self.n_components = n_components
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, task_ids=None):
-        """Principal axes of both domains and the kernel between them.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows.
-        y : None
-            Ignored.
-        task_ids : array-like of shape (n_samples,)
-            Task of each row; rows of ``target`` are the target domain.
-
-        Returns
-        -------
-        self : object
-        """
-        X = validate_data(self, X)
-        target = self._fit_target_mask(X, task_ids)
-        for kind, rows in [("target", target), ("source", ~target)]:
-            if rows.sum() < 2:
-                raise ValueError(f"GFK needs at least 2 {kind} rows, got {rows.sum()}.")
-        self._fit_domains(X, target, None)
-        return self
-
     def _fit_domains(self, X, target, source_labels):
+        # Principal axes of both domains and the kernel between them.
         X_source, X_target = X[~target], X[target]
         k = _n_components(self, len(X_source), len(X_target), X.shape[1])
         self.n_components_ = k
@@ -205,27 +179,9 @@ class GFK(_DomainTransformer):
             self.embedding_ @ (vectors * values**-0.5) @ vectors.T @ self.embedding_.T
         )
 
-    def transform(self, X, task_ids=None):
-        """Map every row to ``x sqrt(G)`` (sources and target alike).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row (checked against the tasks seen in ``fit``; the
-            map is the same for every task).
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        return self._transform_domains(X, self._target_mask(X, task_ids))
-
     def _transform_domains(self, X, target):
-        return X @ self.sqrt_kernel_  # every row alike
+        # Every row alike (sources and target): x sqrt(G).
+        return X @ self.sqrt_kernel_
 
 
 def _pca_basis(X, k):
