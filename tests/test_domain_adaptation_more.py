@@ -319,6 +319,27 @@ def test_jda_without_iterations_is_tca():
     assert np.allclose(jda.eigenvalues_, tca.eigenvalues_, rtol=1e-8)
 
 
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+def test_jda_stops_at_a_fixed_point_with_the_result_of_every_round(kernel, monkeypatch):
+    # Once the pseudo-labels repeat, every later round solves the same problem:
+    # stopping there gives what running all n_iter rounds gives.
+    X_source, y, X_target, _ = _class_conditional_shift(20, seed=1)
+    X, domains = _stack(X_source, X_target)
+    y_all = _hidden(y, len(X_target))
+    kwargs = dict(target="t", n_components=3, kernel=kernel, mu=0.1, n_iter=30)
+    early = JDA(**kwargs).fit(X, y_all, task_ids=domains)
+    assert 1 <= early.n_iter_ < 30
+    import sklearn_mtl.transfer._jda as jda_module
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jda_module.np, "array_equal", lambda a, b: False)
+        full = JDA(**kwargs).fit(X, y_all, task_ids=domains)
+    assert full.n_iter_ == 30
+    np.testing.assert_array_equal(early.pseudo_labels_, full.pseudo_labels_)
+    np.testing.assert_allclose(early.components_, full.components_, atol=1e-10)
+    np.testing.assert_allclose(early.eigenvalues_, full.eigenvalues_, rtol=1e-10)
+
+
 def test_jda_linear_solves_its_eigenproblem_with_dense_m():
     # Well-separated classes: the pseudo-labels are the true labels at the
     # end, so M can be built densely from them and the components checked.

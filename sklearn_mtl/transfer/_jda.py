@@ -90,8 +90,11 @@ class JDA(_DomainTransformer):
         RBF width ``exp(-gamma ||x - x'||^2)``; None: the median heuristic
         ``1 / (2 sigma^2)``, sigma the median distance between fitted rows.
     n_iter : int, default=10
-        Pseudo-labelling iterations (the paper's T = 10); 0 gives TCA's
-        marginal-only embedding.
+        Pseudo-labelling iterations at most (the paper's T = 10); 0 gives
+        TCA's marginal-only embedding. They stop early once the pseudo-labels
+        repeat: every later round would solve the same problem again, so the
+        result is the one all ``n_iter`` rounds give (for a deterministic
+        ``estimator``).
     estimator : classifier, default=None
         Gives the target pseudo-labels from the embedded sources. None:
         ``LogisticRegression(C=1.0, max_iter=1000)``.
@@ -106,6 +109,8 @@ class JDA(_DomainTransformer):
         The ``lambda`` of each component, decreasing.
     classes_ : ndarray
         The source classes.
+    n_iter_ : int
+        Pseudo-labelling iterations run (at most ``n_iter``).
     pseudo_labels_ : ndarray of shape (n_target,)
         The target rows' last pseudo-labels (values of ``classes_``).
     estimator_ : classifier
@@ -217,7 +222,9 @@ class JDA(_DomainTransformer):
         # threads, and on a busy machine threads waiting for each other made
         # them 70x slower.
         with threadpool_limits(limits=1, user_api="blas"):
-            for _ in range(self.n_iter + 1):
+            self.n_iter_ = 0
+            for iteration in range(self.n_iter + 1):
+                previous = pseudo
                 E = _discrepancy_vectors(n, n_source, source_labels, pseudo, n_classes)
                 FE = F.T @ E  # X^T E (linear) or K E (rbf, K symmetric)
                 B = FE @ FE.T + self.mu * np.eye(size)
@@ -229,6 +236,11 @@ class JDA(_DomainTransformer):
                 Z = F @ components
                 model = clone(estimator).fit(Z[:n_source], source_labels)
                 pseudo = np.asarray(model.predict(Z[n_source:]))
+                self.n_iter_ = iteration
+                if previous is not None and np.array_equal(pseudo, previous):
+                    # A fixed point: the next round would solve this same
+                    # eigenproblem and refit this same classifier.
+                    break
         self.eigenvalues_ = values[order]
         self.components_ = components
         self.estimator_ = model
