@@ -503,3 +503,24 @@ def test_clone_pickle_and_parameter_validation(model, bad):
         assert np.all(np.isfinite(out))
     with pytest.raises(InvalidParameterError, match=list(bad)[0]):
         _fitted(clone(model).set_params(**bad))
+
+
+def test_discrepancy_vectors_by_hand():
+    # Rows: 3 sources (classes 0, 0, 1), 2 targets (classes 0, 2). Class 0 is
+    # on both sides, class 1 on the sources only, class 2 on the target only.
+    from sklearn_mtl.transfer._jda import discrepancy_vectors
+
+    is_source = np.array([True, True, True, False, False])
+    labels = np.array([0, 0, 1, 0, 2])
+    marginal = [1 / 3, 1 / 3, 1 / 3, -1 / 2, -1 / 2]
+    class_0 = [1 / 2, 1 / 2, 0, -1, 0]
+    # JDA: a class on one side only has no mean to match, no column.
+    np.testing.assert_allclose(
+        discrepancy_vectors(is_source, labels, 3), np.column_stack([marginal, class_0])
+    )
+    # MEDA (one_sided): every class keeps its column, 0 on the missing side.
+    np.testing.assert_allclose(
+        discrepancy_vectors(is_source, labels, 3, one_sided=True),
+        np.column_stack([marginal, class_0, [0, 0, 1, 0, 0], [0, 0, 0, 0, -1]]),
+    )
+    np.testing.assert_allclose(discrepancy_vectors(is_source, None, 3), np.c_[marginal])

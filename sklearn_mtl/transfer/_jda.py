@@ -22,26 +22,29 @@ from ._transformers import _DomainTransformer
 __all__ = ["JDA"]
 
 
-def _discrepancy_vectors(n, n_source, source_labels, target_labels, n_classes):
+def discrepancy_vectors(is_source, labels, n_classes, *, one_sided=False):
     """Columns ``e`` with ``M = E E^T``: marginal, then one per class.
 
     ``e_0`` is ``1/n_s`` on source rows and ``-1/n_t`` on target rows
     (``||Z^T e_0||^2`` is the squared distance of the embedded means); ``e_c``
     is ``1/n_s^c`` on source rows of class ``c`` and ``-1/n_t^c`` on target
-    rows pseudo-labelled ``c``. A class with no source or no target row has
-    no mean to match and no column. ``target_labels`` None: marginal only.
+    rows (pseudo-)labelled ``c``. ``labels`` None: marginal only. A class
+    with no source or no target row has no mean to match: no column (JDA);
+    with ``one_sided`` (MEDA's authors' code) every class keeps its column,
+    0 on a side without such a row.
     """
-    is_source = np.r_[np.ones(n_source, bool), np.zeros(n - n_source, bool)]
-    columns = [np.where(is_source, 1.0 / n_source, -1.0 / (n - n_source))]
-    if target_labels is not None:
-        labels = np.r_[source_labels, target_labels]
+    n_source, n_target = is_source.sum(), (~is_source).sum()
+    columns = [np.where(is_source, 1.0 / n_source, -1.0 / n_target)]
+    if labels is not None:
         for c in range(n_classes):
             source_c = is_source & (labels == c)
             target_c = ~is_source & (labels == c)
-            if source_c.any() and target_c.any():
-                e = np.zeros(n)
-                e[source_c] = 1.0 / source_c.sum()
-                e[target_c] = -1.0 / target_c.sum()
+            if one_sided or (source_c.any() and target_c.any()):
+                e = np.zeros(len(labels))
+                if source_c.any():
+                    e[source_c] = 1.0 / source_c.sum()
+                if target_c.any():
+                    e[target_c] = -1.0 / target_c.sum()
                 columns.append(e)
     return np.column_stack(columns)
 
@@ -184,6 +187,7 @@ class JDA(_DomainTransformer):
         X_fit = np.vstack([X[~target], X[target]])
         n_source, n_target = int((~target).sum()), int(target.sum())
         n = n_source + n_target
+        is_source = np.arange(n) < n_source  # X_fit: sources, then target
         k = _n_components(self, n_source, n_target, X.shape[1])
         self.n_components_ = k
         self.gamma_ = None
@@ -225,7 +229,11 @@ class JDA(_DomainTransformer):
             self.n_iter_ = 0
             for iteration in range(self.n_iter + 1):
                 previous = pseudo
-                E = _discrepancy_vectors(n, n_source, source_labels, pseudo, n_classes)
+                E = discrepancy_vectors(
+                    is_source,
+                    None if pseudo is None else np.r_[source_labels, pseudo],
+                    n_classes,
+                )
                 FE = F.T @ E  # X^T E (linear) or K E (rbf, K symmetric)
                 B = FE @ FE.T + self.mu * np.eye(size)
                 values, vectors = scipy.linalg.eigh(

@@ -27,6 +27,7 @@ from .._base import MultiTaskClassifierMixin
 from ._domains import split_source_target
 from ._estimator_helpers import TargetClassifierScoreMixin
 from ._gfk import GFK
+from ._jda import discrepancy_vectors
 
 __all__ = ["MEDAClassifier", "proxy_a_distance", "adaptive_factor"]
 
@@ -79,16 +80,7 @@ def mmd_factor(is_source, labels, n_classes, mu):
     ``e_c`` is ``1/n_s^c`` on source rows of class ``c`` and ``-1/n_t^c`` on
     target rows (pseudo-)labelled ``c`` (0 on a side with no such row).
     """
-    n_source, n_target = is_source.sum(), (~is_source).sum()
-    columns = [np.where(is_source, 1.0 / n_source, -1.0 / n_target)]
-    for c in range(n_classes):
-        e = np.zeros(len(labels))
-        for side, sign in ((is_source, 1.0), (~is_source, -1.0)):
-            rows = side & (labels == c)
-            if rows.any():
-                e[rows] = sign / rows.sum()
-        columns.append(e)
-    U = np.column_stack(columns)
+    U = discrepancy_vectors(is_source, labels, n_classes, one_sided=True)
     s = np.r_[(1.0 - mu) * n_classes, np.full(n_classes, mu)]
     # ||U S U^T||_F^2 = tr((U^T U S)^2): no n x n matrix.
     product = (U.T @ U) * s[None, :]
