@@ -71,6 +71,13 @@ _DOC = """
       (:class:`~sklearn_mtl.transfer.MEDAClassifier`: GFK features and its
       own kernel classifier; ``estimator`` is unused unless it is a
       ``MEDAClassifier``, whose settings are then taken);
+    - "spl" (classification): selective pseudo-labelling with structured
+      prediction (:class:`~sklearn_mtl.transfer.SPLClassifier`: a supervised
+      locality preserving projection, target pseudo-labels from class means
+      and k-means clusters, the most confident kept per class; its own
+      classifier, ``estimator`` unused unless it is an ``SPLClassifier``,
+      whose settings are then taken; no ``sample_weight``; not an ``auto``
+      candidate);
     - "dann", "deep_coral": deep domain adaptation on a
       :class:`~sklearn_mtl.MultiTask{kind}` ``estimator``'s trunk
       (:class:`~sklearn_mtl.transfer.DANN{kind}`,

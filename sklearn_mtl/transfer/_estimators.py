@@ -47,6 +47,9 @@ from ._subspace import TCA, SubspaceAlignment
 from ._transformers import FeatureAugmentation
 
 _WEIGHTINGS = ("kmm", "kliep", "discriminator")
+# Methods wired here rather than through _extra_methods' EXTRA_METHODS (so
+# not yet ``auto`` candidates): "spl" (SPLClassifier, classification only).
+_OWN_METHODS = ("spl",)
 
 
 def _source_weights(method, X_source, X_target):
@@ -70,10 +73,35 @@ _TRANSFORMERS = {
 __all__ = ["TransferRegressor", "TransferClassifier"]
 
 
+def _fit_spl(model, split):
+    """method="spl": :class:`SPLClassifier` on the sources and every target
+    row (labelled target rows keep their labels). Its own classifier: the
+    base ``estimator`` is unused unless it is an ``SPLClassifier``, whose
+    settings are then taken."""
+    from ._extra_methods import all_target_rows
+    from ._spl import SPLClassifier
+
+    if not model._classifier:
+        raise ValueError(
+            "method='spl' assigns class pseudo-labels (source class means); it "
+            "is a TransferClassifier method."
+        )
+    X, y, weights, domains = all_target_rows(split, classifier=True)
+    if not np.allclose(weights, weights[0]):
+        raise ValueError(
+            "method='spl' takes no sample_weight (its projection, class means "
+            "and clusters are unweighted); fit without sample_weight."
+        )
+    estimator = model.estimator
+    if isinstance(estimator, SPLClassifier):
+        return clone(estimator).set_params(target="target").fit(X, y, task_ids=domains)
+    return SPLClassifier(target="target").fit(X, y, task_ids=domains)
+
+
 class _TransferModel(_MethodSelectionMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [None, HasMethods(["fit", "predict"])],
-        "method": [StrOptions({"auto", *METHODS})],
+        "method": [StrOptions({"auto", *METHODS, *_OWN_METHODS})],
         "target": "no_validation",
         "source_estimator": [None, HasMethods(["predict"])],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -131,6 +159,12 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         self.use_target_labels = use_target_labels
         self.random_state = random_state
 
+    def _available(self, split):
+        available = super()._available(split)
+        if split.has_source:
+            available += list(_OWN_METHODS)
+        return available
+
     def _base_estimator(self):
         if self.estimator is not None:
             return self.estimator
@@ -177,6 +211,8 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
             return self._fit_finetune(split, cache)
         if method == "warm_start":
             return self._fit_warm_start(split, cache)
+        if method == "spl":
+            return _fit_spl(self, split)
         if method in EXTRA_METHODS:
             return fit_extra_method(
                 self, method, split, cache, (_fit, _require_weights, _WithTransform)
@@ -393,8 +429,8 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
                     "('coral', 'kmm', 'kliep', 'discriminator', 'linear_ot', "
                     "'entropic_ot', 'subspace_alignment', 'tca', "
                     "'nearest_neighbors', 'class_regularized_ot', 'jda', 'jdot', "
-                    "'meda', 'dann', 'deep_coral'), 'source_only', 'pooled', 'augment' "
-                    "or 'auto'."
+                    "'meda', 'spl', 'dann', 'deep_coral'), 'source_only', 'pooled', "
+                    "'augment' or 'auto'."
                 )
             if method not in available:
                 raise ValueError(
