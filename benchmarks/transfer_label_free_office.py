@@ -1,7 +1,7 @@
 """Label-free model selection on Office-Caltech10: "auto" without target labels.
 
     python benchmarks/transfer_label_free_office.py --data-home ../shared/data
-        [--candidates default|source_only,jda,...] [--scoring circular]
+        [--candidates default|source_only,jda,...] [--scoring auto]
         [--cv-folds 3] [--n-repeats 3] [--blas-threads 1]
 
 The all-source protocol of ``transfer_office.py`` (SURF features, rows
@@ -48,7 +48,7 @@ def classifier():
     return LogisticRegression(max_iter=1000)
 
 
-def run(X, y, domain, candidates, scoring="circular", cv_folds=3, n_repeats=3):
+def run(X, y, domain, candidates, scoring="auto", cv_folds=3, n_repeats=3):
     rows, auto, seconds, oracle, chosen = [], [], [], [], []
     each = {}
     for source, target in PAIRS:
@@ -115,11 +115,13 @@ if __name__ == "__main__":
     parser.add_argument("--candidates", default=DEFAULT)
     parser.add_argument(
         "--scoring",
-        default="circular",
+        default="auto",
         choices=[
+            "auto",
             "circular",
             "deep_embedded",
             "importance_weighted",
+            "interpolation_consistency",
             "prediction_entropy",
             "soft_neighborhood_density",
         ],

@@ -6,6 +6,8 @@ leave-one-domain-out splitters; ``method="auto"``'s label-free choice; the
 held-out errors of TrAdaBoost; ``use_target_labels=False``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -329,7 +331,12 @@ def test_auto_without_labels_scores_candidates_as_documented():
     not reseeded per repeat; the worst candidate chosen."""
     X, y, domains = _translated(seed=7)
     y_hidden = _hidden(y, domains)
-    model = TransferClassifier(target="t", n_repeats=2)
+    model = TransferClassifier(
+        target="t",
+        n_repeats=2,
+        unlabelled_scoring="circular",
+        candidates=["source_only", "jda"],
+    )
     model.fit(X, y_hidden, task_ids=domains)
     results = model.cv_results_
     assert "label-free" in model.selection_
@@ -373,7 +380,9 @@ def test_auto_without_labels_scores_candidates_as_documented():
 @pytest.mark.parametrize(
     "scoring",
     [
+        "auto",
         "circular",
+        "interpolation_consistency",
         "deep_embedded",
         "importance_weighted",
         "prediction_entropy",
@@ -387,7 +396,9 @@ def test_auto_label_free_scorings_run(scoring):
     )
     model.fit(X, _hidden(y, domains), task_ids=domains)
     assert model.method_ in set(model.cv_results_["method"])
-    assert scoring in model.selection_
+    # "auto" is interpolation consistency for a classifier.
+    resolved = "interpolation_consistency" if scoring == "auto" else scoring
+    assert f"{resolved!r} scorer" in model.selection_
 
 
 # -- TrAdaBoost with held-out errors ---------------------------------------------
@@ -437,13 +448,18 @@ def test_tradaboost_held_out_errors_by_hand():
 
 def test_label_free_default_candidates_per_estimator_kind():
     """Catches: classifiers falling back to the mappings (which circular
-    validation favours whether or not they help) or regressors offered JDA,
-    which needs classes."""
-    X, y, domains = _translated(seed=3)
+    validation favours whether or not they help) or regressors offered JDA
+    or MEDA, which need classes."""
+    X, y, domains = _translated(seed=3, n_source=60, n_target=40)
     y_hidden = _hidden(y, domains)
-    classifier = TransferClassifier(target="t").fit(X, y_hidden, task_ids=domains)
-    assert list(classifier.cv_results_["method"]) == ["source_only", "jda"]
-    regressor = TransferRegressor(target="t").fit(X, y_hidden, task_ids=domains)
+    classifier = TransferClassifier(target="t", n_repeats=1)
+    with warnings.catch_warnings():
+        # MEDA warns that 2 features allow one GFK component.
+        warnings.simplefilter("ignore", UserWarning)
+        classifier.fit(X, y_hidden, task_ids=domains)
+    assert list(classifier.cv_results_["method"]) == ["source_only", "jda", "meda"]
+    regressor = TransferRegressor(target="t", n_repeats=1)
+    regressor.fit(X, y_hidden, task_ids=domains)
     assert list(regressor.cv_results_["method"]) == [
         "source_only",
         "coral",

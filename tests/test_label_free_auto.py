@@ -1,16 +1,22 @@
-"""``method="auto"`` without target labels: reverse validation cross-fitted
-over source folds, the tie rule on its fold scores, and the soft
-neighbourhood density scorer (issue 12, item 3).
+"""``method="auto"`` without target labels: label-free scores cross-fitted
+over source folds (interpolation consistency for classifiers, reverse
+validation for regressors), the tie rule on its fold scores, and the soft
+neighbourhood density and interpolation consistency scorers (issue 12,
+item 3).
 
 Hand computations on designed cases; each test names the mistakes it catches.
 """
+
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 from sklearn_mtl.metrics._domain_scorers import (
+    make_interpolation_consistency_scorer,
     make_soft_neighborhood_density_scorer,
     soft_neighborhood_density,
 )
@@ -298,3 +304,168 @@ def test_label_free_auto_with_too_few_source_rows_takes_the_simplest():
     assert model.method_ == "source_only"
     assert "too few source rows" in model.selection_
     assert np.isnan(model.cv_results_["mean_score"]).all()
+
+
+# -- interpolation consistency (MixVal) ---------------------------------------------
+
+
+class _Stripes(ClassifierMixin, BaseEstimator):
+    """Class ``floor(x0) mod 3``: non-convex class regions, so intra-cluster
+    probes can fail too."""
+
+    def fit(self, X, y):
+        self.classes_ = np.arange(3)
+        return self
+
+    def predict(self, X):
+        return np.floor(np.asarray(X)[:, 0]).astype(int) % 3
+
+
+def _ice_by_hand(rule, X, mix_ratio, n_permutations, seed):
+    """MixVal's probes with explicit loops: pass rates (inter, intra)."""
+    rng = np.random.RandomState(seed)
+    permutations = [rng.permutation(len(X)) for _ in range(n_permutations)]
+    passed = {"inter": [], "intra": []}
+    fixed_points = 0
+    for permutation in permutations:
+        for a, b in enumerate(permutation):
+            if a == b:
+                fixed_points += 1
+                continue
+            label_a, label_b = rule(X[[a]])[0], rule(X[[b]])[0]
+            mixed = mix_ratio * X[a] + (1 - mix_ratio) * X[b]
+            kind = "inter" if label_a != label_b else "intra"
+            passed[kind].append(rule(mixed[None])[0] == label_a)
+    assert fixed_points > 0  # the case exercises the skipped self-pairs
+    return np.mean(passed["inter"]), np.mean(passed["intra"])
+
+
+def test_interpolation_consistency_by_hand():
+    """Catches: the mix weighted towards the partner; the partner's label as
+    the expected one; inter and intra probes swapped; a row mixed with itself
+    counted as a (passed) probe; "both" as the pooled rate instead of the
+    mean of the two rates; source rows mixed in."""
+    rng = np.random.RandomState(5)
+    X_target = rng.uniform(0, 6, size=(9, 2))
+    X_source = rng.uniform(20, 30, size=(4, 2))  # never mixed: far stripes
+    X = np.vstack([X_source, X_target])
+    y = np.r_[np.zeros(4), np.full(9, np.nan)]
+    tasks = np.repeat(["s", "t"], [4, 9])
+    model = _Stripes().fit(X, y)
+    inter, intra = _ice_by_hand(model.predict, X_target, 0.6, 4, 3)
+    assert 0 < inter < 1 and 0 < intra < 1
+    for probes, expected in [
+        ("inter", inter),
+        ("intra", intra),
+        ("both", (inter + intra) / 2),
+    ]:
+        scorer = make_interpolation_consistency_scorer(
+            "t", mix_ratio=0.6, probes=probes, n_permutations=4, random_state=3
+        )
+        assert scorer(model, X, y, task_ids=tasks) == pytest.approx(expected)
+
+
+def test_interpolation_consistency_convex_regions_and_collapse():
+    """Pins the documented facts: a linear classifier passes every
+    intra-cluster probe (convex class regions), so "intra" cannot rank it;
+    one predicted class leaves no inter-cluster probe and scores 0."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 4))
+    y = np.r_[rng.randint(3, size=60).astype(float), np.full(30, np.nan)]
+    tasks = np.repeat(["s", "t"], [60, 30])
+    linear = LogisticRegression().fit(X[:60], y[:60])
+    intra = make_interpolation_consistency_scorer("t", probes="intra")
+    assert intra(linear, X, y, task_ids=tasks) == 1.0
+    constant = _FixedProba(np.array([[0.2, 0.8]])).fit(None, None)
+    X_constant = np.zeros((90, 1))
+    inter = make_interpolation_consistency_scorer("t")
+    assert inter(constant, X_constant, y, task_ids=tasks) == 0.0
+
+
+def test_interpolation_consistency_ranks_an_alignment_above_bad_ones():
+    """On a rotated and translated target, JDA (target accuracy 0.95) above
+    source-only and MEDA (0.46: on 2 features its GFK keeps one direction),
+    as their target accuracies rank them; a scorer that rewarded confident
+    or merely smooth predictions would not separate them this way."""
+    from test_domain_selection import _hidden, _translated
+
+    X, y, domains = _translated(seed=7)
+    y_hidden = _hidden(y, domains)
+    target = domains == "t"
+    scorer = make_interpolation_consistency_scorer("t")
+    scores, accuracies = {}, {}
+    for method in ("source_only", "jda", "meda"):
+        with warnings.catch_warnings():
+            # MEDA warns that 2 features allow one GFK component.
+            warnings.simplefilter("ignore", UserWarning)
+            model = TransferClassifier(method=method, target="t")
+            model.fit(X, y_hidden, task_ids=domains)
+        scores[method] = scorer(model, X, y_hidden, task_ids=domains)
+        accuracies[method] = np.mean(model.predict(X[target]) == y[target])
+    assert (
+        accuracies["jda"]
+        > 0.9
+        > 0.5
+        > max(accuracies["source_only"], accuracies["meda"])
+    )
+    assert scores["jda"] > scores["source_only"] + 0.2
+    assert scores["jda"] > scores["meda"] + 0.2
+
+
+def test_interpolation_consistency_errors():
+    X = np.vstack([np.zeros((3, 2)), np.ones((1, 2))])
+    y = np.r_[0.0, 1.0, 0.0, np.nan]
+    tasks = np.array(["s", "s", "s", "t"])
+    scorer = make_interpolation_consistency_scorer("t")
+    model = LogisticRegression().fit(X[:3], y[:3])
+    with pytest.raises(ValueError, match="at least 2"):
+        scorer(model, X, y, task_ids=tasks)
+    regressor = LinearRegression().fit(X[:3], y[:3])
+    with pytest.raises(ValueError, match="not a classifier"):
+        scorer(regressor, X, y, task_ids=np.array(["s", "s", "t", "t"]))
+    with pytest.raises(ValueError, match="mix_ratio"):
+        make_interpolation_consistency_scorer("t", mix_ratio=0.5)
+
+
+def test_auto_scoring_is_interpolation_consistency_for_classifiers_by_hand():
+    """``unlabelled_scoring="auto"``: each candidate fitted on the other
+    source folds and every target row, scored by interpolation consistency
+    on the target rows; circular validation for a regressor. Catches: the
+    two kinds' scorers swapped; a candidate fitted on the held-out fold (or
+    on every source row); fold scores paired with the wrong candidate."""
+    from test_domain_selection import _hidden, _translated
+
+    X, y, domains = _translated(seed=4, n_source=60, n_target=40)
+    y_hidden = _hidden(y, domains)
+    model = TransferClassifier(
+        target="t",
+        unlabelled_scoring="auto",
+        candidates=["source_only", "jda"],
+        n_repeats=1,
+    )
+    model.fit(X, y_hidden, task_ids=domains)
+    results = model.cv_results_
+    assert "'interpolation_consistency' scorer" in model.selection_
+    s, t = np.flatnonzero(domains == "s"), np.flatnonzero(domains == "t")
+    codes = np.where(domains == "s", 0, 1)
+    scorer = make_interpolation_consistency_scorer(1)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X[s], y[s])
+    for f, (train, held) in enumerate(folds):
+        fit_rows, val_rows = np.r_[s[train], t], np.r_[s[held], t]
+        for k, method in enumerate(results["method"]):
+            candidate = TransferClassifier(method=method, target=1).fit(
+                X[fit_rows], y_hidden[fit_rows], task_ids=codes[fit_rows]
+            )
+            expected = scorer(
+                candidate, X[val_rows], y_hidden[val_rows], task_ids=codes[val_rows]
+            )
+            assert results[f"split{f}_score"][k] == pytest.approx(expected)
+    assert model.method_ == "jda"
+    regressor = TransferRegressor(
+        LinearRegression(),
+        target="t",
+        unlabelled_scoring="auto",
+        candidates=["source_only", "coral"],
+        n_repeats=1,
+    ).fit(X, y_hidden, task_ids=domains)
+    assert "'circular' scorer" in regressor.selection_

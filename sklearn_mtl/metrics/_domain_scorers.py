@@ -6,13 +6,14 @@ rows, ``task_ids`` (routed metadata, requested by default) says which rows are
 the target (``task_ids == target``); target rows' labels are never read.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.preprocessing import normalize
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -26,6 +27,7 @@ from ._scorer import _TaskIdsScorer
 
 __all__ = [
     "make_importance_weighted_scorer",
+    "make_interpolation_consistency_scorer",
     "make_prediction_entropy_scorer",
     "make_soft_neighborhood_density_scorer",
 ]
@@ -219,6 +221,174 @@ class _SoftNeighborhoodDensityScorer(_DomainScorer):
             )
         proba = estimator.predict_proba(X[is_target])
         return soft_neighborhood_density(proba, self._temperature)
+
+
+def interpolation_consistency(
+    predict, X_target, mix_ratio=0.55, probes="inter", n_permutations=5, seed=0
+):
+    """Interpolation consistency of a classifier's hard predictions (MixVal,
+    Hu et al., 2023): ``(score, n_probes)``.
+
+    Each target row ``a`` is paired with row ``b = pi(a)`` for
+    ``n_permutations`` random permutations ``pi``; the probe is
+    ``mix_ratio * x_a + (1 - mix_ratio) * x_b`` and it passes when
+    ``predict`` gives it ``a``'s predicted class (``mix_ratio > 0.5``: ``a``
+    dominates). Inter-cluster probes (``a`` and ``b`` predicted differently)
+    test where the boundary between two predicted clusters lies; intra-cluster
+    ones (same prediction) test that the space between two rows of a cluster
+    keeps its class. ``probes`` picks "inter", "intra" or "both" (the mean of
+    the two rates). A kind with no probe (every row predicted alike leaves no
+    inter-cluster pair) scores 0: a collapsed prediction has no boundary to
+    credit.
+    """
+    X_target = np.asarray(X_target, dtype=float)
+    n = len(X_target)
+    pseudo = np.asarray(predict(X_target))
+    rng = check_random_state(seed)
+    partners = np.concatenate([rng.permutation(n) for _ in range(n_permutations)])
+    rows = np.tile(np.arange(n), n_permutations)
+    keep = rows != partners  # a row mixed with itself probes nothing
+    rows, partners = rows[keep], partners[keep]
+    mixed = mix_ratio * X_target[rows] + (1 - mix_ratio) * X_target[partners]
+    passed = np.asarray(predict(mixed)) == pseudo[rows]
+    inter = pseudo[rows] != pseudo[partners]
+    rates = {
+        "inter": float(passed[inter].mean()) if inter.any() else 0.0,
+        "intra": float(passed[~inter].mean()) if (~inter).any() else 0.0,
+    }
+    if probes == "both":
+        return (rates["inter"] + rates["intra"]) / 2, len(rows)
+    count = int(inter.sum()) if probes == "inter" else int((~inter).sum())
+    return rates[probes], count
+
+
+class _InterpolationConsistencyScorer(_DomainScorer):
+    _owner = "The interpolation consistency scorer"
+
+    def __init__(self, target, mix_ratio, probes, n_permutations, random_state):
+        super().__init__(target, 1, {})
+        self._mix_ratio = mix_ratio
+        self._probes = probes
+        self._n_permutations = n_permutations
+        self._random_state = random_state
+
+    def __repr__(self):
+        return (
+            f"make_interpolation_consistency_scorer(target={self._target!r}, "
+            f"mix_ratio={self._mix_ratio!r}, probes={self._probes!r})"
+        )
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        X = check_array(X, input_name="X")
+        is_target = _target_rows(X, kwargs.get("task_ids"), self._target, self._owner)
+        if not is_classifier(estimator):
+            raise ValueError(
+                f"{self._owner} compares predicted classes; "
+                f"{type(estimator).__name__} is not a classifier (use the "
+                "circular or deep embedded validation scorer for regression)."
+            )
+        if is_target.sum() < 2:
+            raise ValueError(
+                f"{self._owner} mixes pairs of target rows; got "
+                f"{int(is_target.sum())} target row(s), it needs at least 2."
+            )
+        score, _ = interpolation_consistency(
+            estimator.predict,
+            X[is_target],
+            self._mix_ratio,
+            self._probes,
+            self._n_permutations,
+            self._random_state,
+        )
+        return score
+
+
+@validate_params(
+    {
+        "target": "no_validation",
+        "mix_ratio": [Interval(Real, 0.5, 1, closed="neither")],
+        "probes": [StrOptions({"inter", "intra", "both"})],
+        "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_interpolation_consistency_scorer(
+    target, *, mix_ratio=0.55, probes="inter", n_permutations=5, random_state=0
+):
+    """Interpolation consistency on mixed target rows (MixVal, Hu et al., 2023).
+
+    The fitted classifier labels the target rows (hard pseudo-labels). Each
+    target row ``a`` is mixed with a random partner ``b``:
+    ``x = mix_ratio * x_a + (1 - mix_ratio) * x_b``, and the probe passes when
+    the classifier predicts ``a``'s pseudo-label for ``x``. The score is the
+    pass rate, greater is better; no label is read, and only target rows are
+    used (source rows in ``X`` are ignored).
+
+    With ``probes="inter"`` (default) only pairs predicted differently are
+    probes: a mix just past the midpoint of two predicted clusters must stay
+    on ``a``'s side, which holds when the boundary between them runs through
+    the low-density gap rather than through a cluster. ``"intra"`` probes
+    pairs predicted alike (the space between two rows of one predicted class
+    must keep it), ``"both"`` averages the two rates as skada's
+    ``MixValScorer`` does. Intra-cluster probes are not the default because a
+    classifier with convex class regions — the argmax of linear scores of
+    the input or of a linear map of it (logistic regression alone or after
+    CORAL or JDA's projection) — passes every one of them by construction,
+    so they only ever mark down nonlinear (kernel, nearest-neighbour)
+    models.
+
+    Compared with :func:`make_circular_validation_scorer`, which refits the
+    method backward from the pseudo-labels, this needs no refit, and it does
+    not penalize an adaptation whose errors are *structured*: circular
+    validation learns the pseudo-labels back, so scattered errors average
+    out while errors shared by a whole target cluster come back as a wrong
+    source region (see ``docs/domain_model_selection.rst``).
+
+    Parameters
+    ----------
+    target : object
+        Task label of the target rows in ``task_ids``.
+    mix_ratio : float in (0.5, 1), default=0.55
+        Weight of row ``a`` in the mix (the MixVal authors' value).
+    probes : {"inter", "intra", "both"}, default="inter"
+        Which pairs are probes.
+    n_permutations : int >= 1, default=5
+        Partners per target row (one random permutation each).
+    random_state : int, RandomState instance or None, default=0
+        Draws the partners.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, task_ids=...)``, in [0, 1]. A classifier
+        that predicts one class for every target row has no inter-cluster
+        probe and scores 0.
+
+    See Also
+    --------
+    make_soft_neighborhood_density_scorer : Density of the predicted
+        probabilities' neighbourhoods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mtl.metrics._domain_scorers import (
+    ...     make_interpolation_consistency_scorer)
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(size=(40, 2)), rng.normal(size=(40, 2))])
+    >>> X[40:, 0] += np.where(rng.rand(40) < 0.5, -4.0, 4.0)
+    >>> y = np.r_[(X[:40, 0] > 0).astype(float), np.full(40, np.nan)]
+    >>> domains = np.repeat(["source", "target"], 40)
+    >>> model = LogisticRegression().fit(X[:40], y[:40])
+    >>> scorer = make_interpolation_consistency_scorer(target="target")
+    >>> 0 <= scorer(model, X, y, task_ids=domains) <= 1
+    True
+    """
+    return _InterpolationConsistencyScorer(
+        target, mix_ratio, probes, n_permutations, random_state
+    )
 
 
 @validate_params(
