@@ -209,3 +209,29 @@ def test_jda_fit_equals_the_dense_generalized_solve(
     columns = np.arange(new.components_.shape[1])
     largest = new.components_[np.abs(new.components_).argmax(axis=0), columns]
     assert np.all(largest > 0)
+
+
+def test_zero_eigenvalues_among_the_top_k_take_the_dense_path(monkeypatch):
+    # Centred rows of rank 19 in 300 dimensions, k = 30: eleven of the top 30
+    # are zero, whose solutions (any B-orthonormal null vectors) the dense
+    # eigh gives deterministically rather than ARPACK's random restarts.
+    rng = np.random.RandomState(2)
+    G = rng.normal(size=(400, 20)) @ rng.normal(size=(20, 300))
+    G -= G.mean(axis=0)
+    U = rng.normal(size=(300, 3))
+    dense = []
+    eigh = scipy.linalg.eigh
+
+    def spy(*args, **kwargs):
+        dense.append(args[0].shape[0])
+        return eigh(*args, **kwargs)
+
+    monkeypatch.setattr(jda_module.scipy.linalg, "eigh", spy)
+    values, vectors = _JDAPencil(G, 0.1).solve(U, 30)
+    assert dense == [300]
+    monkeypatch.undo()
+    expected, reference, A, B = _reference(G, U, 0.1, 30)
+    np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-9 * values[0])
+    assert scipy.linalg.subspace_angles(vectors[:, :19], reference[:, :19]).max() < 1e-8
+    np.testing.assert_allclose(vectors.T @ B @ vectors, np.eye(30), atol=1e-8)
+    np.testing.assert_allclose(A @ vectors, B @ vectors * values, atol=1e-8 * values[0])
