@@ -346,3 +346,30 @@ def test_wide_probabilities_follow_the_multilabel_layout(estimator, rng):
     Y3 = np.column_stack([Y[:, 0] + Y[:, 1], Y[:, 0]])
     proba3 = clone(estimator).fit(X, Y3).predict_proba(X)
     assert isinstance(proba3, list) and [p.shape for p in proba3] == [(60, 3)] * 2
+
+
+def test_task_convention_modules_import_upwards_only():
+    # _tasks.py is the convention's entry point and imports the modules that do
+    # the work; none of them may import the entry point back (a cycle) or a
+    # model. Catches: a helper module reaching back into _tasks.
+    import ast
+    from pathlib import Path
+
+    import sklearn_mtl
+
+    package = Path(sklearn_mtl.__file__).parent
+    allowed = {
+        "_task_labels": set(),
+        "_task_data": set(),
+        "_task_targets": {"_task_labels"},
+        "_shared_design": {"_task_data", "_task_targets"},
+        "_tasks": {"_task_labels", "_task_data", "_task_targets", "_shared_design"},
+    }
+    for module, may_import in allowed.items():
+        tree = ast.parse((package / f"{module}.py").read_text())
+        imported = {
+            node.module or ""
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level > 0
+        }
+        assert imported == may_import, module
