@@ -16,6 +16,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from sklearn_mtl.metrics._domain_scorers import (
+    interpolation_consistency,
     make_interpolation_consistency_scorer,
     make_soft_neighborhood_density_scorer,
     soft_neighborhood_density,
@@ -354,6 +355,11 @@ def test_interpolation_consistency_by_hand():
     model = _Stripes().fit(X, y)
     inter, intra = _ice_by_hand(model.predict, X_target, 0.6, 4, 3)
     assert 0 < inter < 1 and 0 < intra < 1
+    # Probes predicted in blocks of 5 (the last one partial): same rate.
+    blocked, _ = interpolation_consistency(
+        model.predict, X_target, 0.6, "inter", 4, 3, block_size=5
+    )
+    assert blocked == pytest.approx(inter)
     for probes, expected in [
         ("inter", inter),
         ("intra", intra),

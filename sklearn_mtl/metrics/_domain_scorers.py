@@ -224,7 +224,13 @@ class _SoftNeighborhoodDensityScorer(_DomainScorer):
 
 
 def interpolation_consistency(
-    predict, X_target, mix_ratio=0.55, probes="inter", n_permutations=5, seed=0
+    predict,
+    X_target,
+    mix_ratio=0.55,
+    probes="inter",
+    n_permutations=5,
+    seed=0,
+    block_size=2048,
 ):
     """Interpolation consistency of a classifier's hard predictions (MixVal,
     Hu et al., 2023): ``(score, n_probes)``.
@@ -239,7 +245,7 @@ def interpolation_consistency(
     keeps its class. ``probes`` picks "inter", "intra" or "both" (the mean of
     the two rates). A kind with no probe (every row predicted alike leaves no
     inter-cluster pair) scores 0: a collapsed prediction has no boundary to
-    credit.
+    credit. Probes are predicted ``block_size`` at a time.
     """
     X_target = np.asarray(X_target, dtype=float)
     n = len(X_target)
@@ -249,8 +255,20 @@ def interpolation_consistency(
     rows = np.tile(np.arange(n), n_permutations)
     keep = rows != partners  # a row mixed with itself probes nothing
     rows, partners = rows[keep], partners[keep]
-    mixed = mix_ratio * X_target[rows] + (1 - mix_ratio) * X_target[partners]
-    passed = np.asarray(predict(mixed)) == pseudo[rows]
+    if not len(rows):  # e.g. 2 rows and every draw the identity
+        return 0.0, 0
+    # Probes in blocks: a kernel model's predict holds a block x n_fit
+    # matrix, and the probes are n_permutations times the target rows.
+    predicted = [
+        np.asarray(
+            predict(
+                mix_ratio * X_target[rows[start : start + block_size]]
+                + (1 - mix_ratio) * X_target[partners[start : start + block_size]]
+            )
+        )
+        for start in range(0, len(rows), block_size)
+    ]
+    passed = np.concatenate(predicted) == pseudo[rows]
     inter = pseudo[rows] != pseudo[partners]
     rates = {
         "inter": float(passed[inter].mean()) if inter.any() else 0.0,
