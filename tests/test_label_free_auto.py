@@ -418,6 +418,37 @@ def test_interpolation_consistency_ranks_an_alignment_above_bad_ones():
     assert scores["jda"] > scores["meda"] + 0.2
 
 
+class _Swapped(ClassifierMixin, BaseEstimator):
+    """A fitted classifier's predictions with classes 0 and 1 swapped."""
+
+    def __init__(self, model=None):
+        self.model = model
+
+    def fit(self, X, y):
+        self.classes_ = self.model.classes_
+        return self
+
+    def predict(self, X):
+        return 1 - self.model.predict(X)
+
+
+def test_interpolation_consistency_cannot_see_a_class_permutation():
+    """Pins the documented blind spot: swapping the classes of every
+    prediction leaves every probe's outcome unchanged, although the target
+    accuracy drops from about 1 to about 0."""
+    rng = np.random.RandomState(2)
+    y_all = rng.randint(2, size=100)
+    X = rng.normal(size=(100, 2)) + np.c_[4.0 * y_all, np.zeros(100)]
+    y = np.r_[y_all[:60].astype(float), np.full(40, np.nan)]
+    tasks = np.repeat(["s", "t"], [60, 40])
+    model = LogisticRegression().fit(X[:60], y[:60])
+    swapped = _Swapped(model).fit(X, y)
+    assert np.mean(model.predict(X[60:]) == y_all[60:]) > 0.9
+    assert np.mean(swapped.predict(X[60:]) == y_all[60:]) < 0.1
+    scorer = make_interpolation_consistency_scorer("t", probes="both")
+    assert scorer(swapped, X, y, task_ids=tasks) == scorer(model, X, y, task_ids=tasks)
+
+
 def test_interpolation_consistency_errors():
     X = np.vstack([np.zeros((3, 2)), np.ones((1, 2))])
     y = np.r_[0.0, 1.0, 0.0, np.nan]

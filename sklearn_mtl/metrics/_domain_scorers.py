@@ -361,7 +361,11 @@ def make_interpolation_consistency_scorer(
     not penalize an adaptation whose errors are *structured*: circular
     validation learns the pseudo-labels back, so scattered errors average
     out while errors shared by a whole target cluster come back as a wrong
-    source region (see ``docs/domain_model_selection.rst``).
+    source region (see ``docs/domain_model_selection.rst``). Its blind
+    spot is the converse: it never reads a source label, so a labelling
+    and the same labelling with the classes permuted score alike — an
+    adaptation that maps target clusters onto the wrong classes is not
+    caught (circular validation catches it).
 
     Parameters
     ----------
