@@ -29,7 +29,7 @@ from sklearn_mtl.model_selection._domain_split import (
     SourceTargetShuffleSplit,
     pack_leave_one_domain_out,
 )
-from sklearn_mtl.transfer import TransferClassifier, TransferRegressor
+from sklearn_mtl.transfer import TransferClassifier, TransferRegressor, _selection
 from sklearn_mtl.transfer._boosting import fit_tradaboost_held_out
 from sklearn_mtl.transfer._instance import tradaboost_update
 
@@ -446,7 +446,7 @@ def test_tradaboost_held_out_errors_by_hand():
     )
 
 
-def test_label_free_default_candidates_per_estimator_kind():
+def test_label_free_default_candidates_per_estimator_kind(monkeypatch):
     """Catches: classifiers falling back to the mappings (which circular
     validation favours whether or not they help) or regressors offered JDA
     or MEDA, which need classes."""
@@ -458,6 +458,21 @@ def test_label_free_default_candidates_per_estimator_kind():
         warnings.simplefilter("ignore", UserWarning)
         classifier.fit(X, y_hidden, task_ids=domains)
     assert list(classifier.cv_results_["method"]) == ["source_only", "jda", "meda"]
+    assert "meda left out" not in classifier.selection_
+    # Above the size cap MEDA (O(n^2)) is left out of the defaults, and says so.
+    monkeypatch.setattr(_selection, "_MEDA_DEFAULT_MAX_ROWS", len(X) - 1)
+    classifier.fit(X, y_hidden, task_ids=domains)
+    assert list(classifier.cv_results_["method"]) == ["source_only", "jda"]
+    assert f"meda left out of the default candidates ({len(X)} rows" in (
+        classifier.selection_
+    )
+    listed = TransferClassifier(
+        target="t", n_repeats=1, candidates=["source_only", "meda"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        listed.fit(X, y_hidden, task_ids=domains)
+    assert list(listed.cv_results_["method"]) == ["source_only", "meda"]
     regressor = TransferRegressor(target="t", n_repeats=1)
     regressor.fit(X, y_hidden, task_ids=domains)
     assert list(regressor.cv_results_["method"]) == [

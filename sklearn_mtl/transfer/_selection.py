@@ -85,6 +85,11 @@ _LABEL_FREE_CANDIDATES = ("source_only", "coral", "linear_ot", "subspace_alignme
 # cluster-wide errors, ranked MEDA below source-only on 7 of 12 pairs
 # (docs/domain_model_selection.rst).
 _LABEL_FREE_CLASSIFIER_CANDIDATES = ("source_only", "jda", "meda")
+# MEDA's fit grows as n^2 in memory and about n^2 in time (0.7 s CPU at 2,000
+# rows, 2.7 s at 4,000, one BLAS thread); "auto" fits it n_repeats x cv_folds
+# + 1 times, so by default it is a candidate only up to this many source and
+# target rows (list it in ``candidates`` to compare it on more).
+_MEDA_DEFAULT_MAX_ROWS = 4000
 # Cross-validation needs at least this many labelled target rows (and twice
 # ``cv_folds``, and for classifiers 2 rows of each class); fewer: label-free.
 _MIN_CV_LABELS = 10
@@ -255,6 +260,9 @@ class _MethodSelectionMixin:
         usable = [c for c in candidates if c in available]
         if label_free:
             usable = [c for c in usable if c not in _NEEDS_TARGET_LABELS]
+            n_rows = len(split.X_source) + len(split.X_target_all)
+            if self.candidates is None and n_rows > _MEDA_DEFAULT_MAX_ROWS:
+                usable = [c for c in usable if c != "meda"]
         if not usable:
             raise ValueError(
                 f"None of candidates {candidates} can run with the given source "
@@ -317,6 +325,16 @@ class _MethodSelectionMixin:
             "and every target row, scored on the held-out fold and every target "
             "row)"
         )
+        n_rows = len(split.X_source) + len(split.X_target_all)
+        if (
+            self.candidates is None
+            and self._classifier
+            and n_rows > _MEDA_DEFAULT_MAX_ROWS
+        ):
+            rule += (
+                f"; meda left out of the default candidates ({n_rows} rows > "
+                f"{_MEDA_DEFAULT_MAX_ROWS}: list it in candidates to compare it)"
+            )
         return self._decide(usable, scores, rule)
 
     def _decide(self, usable, scores, rule):
