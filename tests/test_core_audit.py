@@ -20,7 +20,10 @@ it fail:
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, r2_score
 
+from sklearn_mtl._baselines import IndependentTasks, PooledTasks
 from sklearn_mtl.graphs._graphs import laplacian
 from sklearn_mtl.linear._smooth_penalties import TaskPenalty
 
@@ -117,3 +120,210 @@ def test_multi_output_squared_error_is_the_mean_over_outputs():
         for t in range(2)
     ]
     np.testing.assert_allclose(losses.per_task().numpy(), by_hand, rtol=1e-5)
+
+
+# -- score and the baselines ------------------------------------------------------
+def _regression(seed=0, n=60):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, 3))
+    task_ids = np.repeat([0, 1, 2], n // 3)
+    y = X @ [1.0, -2.0, 0.5] + task_ids + rng.standard_normal(n)
+    weights = rng.uniform(0.1, 3.0, n)
+    return X, y, task_ids, weights
+
+
+def test_score_uses_sample_weight_long_and_wide():
+    X, y, task_ids, weights = _regression()
+    model = IndependentTasks(Ridge(alpha=5.0)).fit(X, y, task_ids=task_ids)
+    y_pred = model.predict(X, task_ids=task_ids)
+    expected = r2_score(y, y_pred, sample_weight=weights)
+    assert expected != pytest.approx(r2_score(y, y_pred))
+    assert model.score(X, y, task_ids=task_ids, sample_weight=weights) == pytest.approx(
+        expected
+    )
+    # Wide: the mean over tasks of each task's weighted R² on its labels.
+    Y = y.reshape(3, -1).T.copy()
+    Y[::4, 1] = np.nan
+    Xw, w = X[:20], weights[:20]
+    wide = IndependentTasks(Ridge(alpha=5.0)).fit(Xw, Y)
+    P = wide.predict(Xw)
+    labelled = ~np.isnan(Y)
+    expected = np.mean(
+        [
+            r2_score(
+                Y[labelled[:, t], t],
+                P[labelled[:, t], t],
+                sample_weight=w[labelled[:, t]],
+            )
+            for t in range(3)
+        ]
+    )
+    assert wide.score(Xw, Y, sample_weight=w) == pytest.approx(expected)
+
+
+def test_independent_and_pooled_pass_sample_weight_on():
+    X, y, task_ids, weights = _regression(1)
+    independent = IndependentTasks(Ridge(alpha=5.0)).fit(
+        X, y, task_ids=task_ids, sample_weight=weights
+    )
+    for t, fitted in enumerate(independent.estimators_):
+        rows = task_ids == t
+        reference = Ridge(alpha=5.0).fit(X[rows], y[rows], sample_weight=weights[rows])
+        np.testing.assert_allclose(fitted.coef_, reference.coef_)
+    pooled = PooledTasks(Ridge(alpha=5.0)).fit(
+        X, y, task_ids=task_ids, sample_weight=weights
+    )
+    reference = Ridge(alpha=5.0).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(pooled.estimator_.coef_, reference.coef_)
+
+
+def test_independent_predict_proba_puts_each_tasks_classes_in_their_columns():
+    # Task 0 sees classes {0, 1}, task 1 sees {1, 2}: task 1's probabilities
+    # belong in columns 1 and 2 of classes_ = [0, 1, 2], column 0 stays 0.
+    rng = np.random.RandomState(2)
+    X = rng.standard_normal((80, 2))
+    task_ids = np.repeat([0, 1], 40)
+    y = (X[:, 0] > 0).astype(int) + (task_ids == 1)
+    model = IndependentTasks(LogisticRegression()).fit(X, y, task_ids=task_ids)
+    proba = model.predict_proba(X, task_ids=task_ids)
+    rows = task_ids == 1
+    reference = LogisticRegression().fit(X[rows], y[rows]).predict_proba(X[rows])
+    np.testing.assert_allclose(proba[rows][:, 1:], reference)
+    np.testing.assert_array_equal(proba[rows][:, 0], 0.0)
+    assert accuracy_score(y, model.predict(X, task_ids=task_ids)) > 0.9
+
+
+# -- structured and graph models ----------------------------------------------------
+def test_robust_outlier_tasks_are_the_nonzero_rows_of_the_outlier_part():
+    from sklearn_mtl.linear._robust import RobustMultiTaskRegressor
+
+    # Tasks 0-3 share one direction, task 4 does not. A feature that is zero
+    # everywhere keeps its coefficient exactly 0 in every task, so "the row
+    # is nonzero" and "every entry is nonzero" differ.
+    rng = np.random.RandomState(0)
+    n_tasks, n = 5, 30
+    X = rng.standard_normal((n_tasks * n, 4))
+    X[:, 3] = 0.0
+    task_ids = np.repeat(np.arange(n_tasks), n)
+    W = np.outer(rng.standard_normal(n_tasks), [1.0, 2.0, -1.0, 0.0])
+    W[4] = [3.0, -3.0, 1.0, 0.0]
+    y = np.einsum("ij,ij->i", X, W[task_ids]) + 0.1 * rng.standard_normal(X.shape[0])
+    model = RobustMultiTaskRegressor(alpha=5.0, outlier_ratio=0.7).fit(
+        X, y, task_ids=task_ids
+    )
+    nonzero = np.linalg.norm(model.coef_outlier_, axis=1) > 0
+    assert nonzero[4]
+    np.testing.assert_array_equal(model.outlier_tasks_, model.tasks_[nonzero])
+
+
+def test_knn_graph_beyond_the_first_block_of_1024_tasks():
+    from sklearn_mtl.graphs import KNNGraph
+
+    # Similarities are computed in blocks of 1024 rows: a task of a later
+    # block must still exclude itself, not the task of the same row number
+    # in the first block.
+    rng = np.random.RandomState(0)
+    n_tasks = 1030
+    coef = rng.standard_normal((n_tasks, 3))
+    A = KNNGraph(n_neighbors=1).adjacency(np.arange(n_tasks), coef)
+    unit = coef / np.linalg.norm(coef, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argmax(similarity, axis=1)
+    expected = np.zeros((n_tasks, n_tasks))
+    expected[np.arange(n_tasks), nearest] = 1.0
+    expected = np.maximum(expected, expected.T)
+    np.testing.assert_array_equal(A.toarray(), expected)
+
+
+# -- bad inputs: clear errors naming the parameter, never a silent answer -----------
+@pytest.mark.parametrize(
+    "graph, name",
+    [("knn0", "n_neighbors"), ("tree_list", "parents"), ("learned_eps0", "eps")],
+)
+def test_graph_objects_parameters_are_validated_at_fit(graph, name):
+    from sklearn_mtl.graphs import KNNGraph, LearnedGraph, TreeGraph
+    from sklearn_mtl.linear._graph_model import GraphMultiTaskRegressor
+
+    # KNNGraph(n_neighbors=0) used to fit an unlinked graph and LearnedGraph
+    # (eps=0) a singular covariance without a word; a list of parents was
+    # reported as a cycle.
+    graph = {
+        "knn0": KNNGraph(n_neighbors=0),
+        "tree_list": TreeGraph([0, 1]),
+        "learned_eps0": LearnedGraph(eps=0.0),
+    }[graph]
+    X, y, task_ids, _ = _regression()
+    with pytest.raises(
+        ValueError, match=f"'{name}' parameter of {type(graph).__name__}"
+    ):
+        GraphMultiTaskRegressor(graph=graph).fit(X, y, task_ids=task_ids)
+
+
+def test_mixed_effects_without_any_feature_varying_within_a_task():
+    from sklearn_mtl.linear._mixed_effects import MixedEffectsMultiTaskRegressor
+
+    # Centred within each task, a constant feature is 0: the slopes are not
+    # identified. This used to start EM from an infinite spread and fail deep
+    # in numpy ("array must not contain infs or NaNs"); the fit is now the
+    # task means with zero slopes.
+    _, y, task_ids, _ = _regression()
+    X = np.ones((y.shape[0], 1))
+    model = MixedEffectsMultiTaskRegressor().fit(X, y, task_ids=task_ids)
+    np.testing.assert_allclose(model.coef_, 0.0, atol=1e-12)
+    np.testing.assert_allclose(
+        model.intercept_, [y[task_ids == t].mean() for t in range(3)]
+    )
+
+
+def test_fixed_loss_weights_all_zero_are_refused():
+    pytest.importorskip("torch")
+    from sklearn_mtl.neural._weighting import FixedWeighting
+
+    with pytest.raises(ValueError, match="loss_weighting weights are all zero"):
+        FixedWeighting([0.0, 0.0, 0.0]).build(3, np.arange(3))
+
+
+def test_a_user_module_with_the_wrong_input_size_names_its_parameter():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from sklearn_mtl.meta._gradient import GradientMetaRegressor
+    from sklearn_mtl.meta._prototypes import PrototypicalClassifier
+    from sklearn_mtl.neural._estimators import MultiTaskRegressor
+
+    X, y, task_ids, _ = _regression()
+    labels = (y > np.median(y)).astype(int)
+    fast = dict(random_state=0, device="cpu")
+    with pytest.raises(
+        ValueError, match=r"trunk \(Linear\) failed .* \(3,\) per sample"
+    ):
+        MultiTaskRegressor(trunk=torch.nn.Linear(7, 5), max_epochs=1, **fast).fit(
+            X, y, task_ids=task_ids
+        )
+    with pytest.raises(
+        ValueError, match=r"network \(Linear\) failed .*\(n_samples, 3\)"
+    ):
+        GradientMetaRegressor(
+            network=lambda n, k: torch.nn.Linear(n + 2, k), n_meta_iter=1, **fast
+        ).fit(X, y, task_ids=task_ids)
+    with pytest.raises(ValueError, match=r"network \(Linear\) failed"):
+        PrototypicalClassifier(
+            network=lambda n: torch.nn.Linear(n + 1, 4), n_meta_iter=1, **fast
+        ).fit(X, labels, task_ids=task_ids)
+    with pytest.raises(ValueError, match=r"\(n_samples, embedding_dim\)"):
+        PrototypicalClassifier(
+            network=lambda n: torch.nn.Sequential(
+                torch.nn.Linear(n, 6), torch.nn.Unflatten(1, (2, 3))
+            ),
+            n_meta_iter=1,
+            **fast,
+        ).fit(X, labels, task_ids=task_ids)
+
+
+def test_adapt_scorer_of_an_estimator_without_adapt():
+    from sklearn_mtl.meta._selection import make_adapt_scorer
+
+    X, y, task_ids, _ = _regression()
+    model = IndependentTasks(Ridge()).fit(X, y, task_ids=task_ids)
+    with pytest.raises(TypeError, match="IndependentTasks has no adapt method"):
+        make_adapt_scorer(3)(model, X, y, task_ids=task_ids)

@@ -35,6 +35,9 @@ class TaskGraph(BaseEstimator):
     """
 
     needs_task_coef = False
+    # A subclass lists its parameters' constraints, checked by the graph
+    # models' fit; none by default (a user's graph without any still fits).
+    _parameter_constraints: dict = {}
 
     def adjacency(self, tasks, task_coef=None):  # pragma: no cover - interface
         raise NotImplementedError
@@ -125,6 +128,7 @@ class KNNGraph(TaskGraph):
         self.n_neighbors = n_neighbors
 
     def adjacency(self, tasks, task_coef=None):
+        self._validate_params()
         n_tasks = len(tasks)
         k = min(self.n_neighbors, n_tasks - 1)
         if k <= 0:
@@ -204,6 +208,7 @@ class TreeGraph(TaskGraph):
         self.parents = parents
 
     def adjacency(self, tasks, task_coef=None):
+        self._validate_params()
         tasks = list(np.asarray(tasks).tolist())
         task_set = set(tasks)
         self._check_acyclic()

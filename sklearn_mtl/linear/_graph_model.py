@@ -218,6 +218,11 @@ class _GraphMultiTaskModel(BaseEstimator):
         """
         solver = self._resolved_solver()
         graph = resolve_graph(self.graph)
+        if graph is not None:
+            # A graph object is a nested parameter: its own constraints
+            # (KNNGraph(n_neighbors=0), LearnedGraph(eps=0), a TreeGraph of a
+            # list) are checked here, naming the graph's parameter.
+            graph._validate_params()
         fit_options = dict(solver=solver, tol=self.tol, max_iter=self.max_iter)
         if isinstance(graph, LearnedGraph):
             return self._fit_learned_graph(

@@ -262,7 +262,9 @@ class MixedEffectsMultiTaskRegressor(
         floor = 1e-12 * sigma2
         # Start: deviations of the size one feature's share of the variance.
         scale = sum(np.trace(block[0]) for block in blocks) / n_dof
-        psi = np.eye(d) * sigma2 / max(scale, np.finfo(float).tiny)
+        # No feature varying within any task (scale 0) leaves the slopes
+        # unidentified: start from unit spread rather than an infinite one.
+        psi = np.eye(d) * sigma2 / (scale if scale > 0 else 1.0)
         previous = -np.inf
         converged, n_iter = False, 0
         while n_iter < self.max_iter:
@@ -531,7 +533,7 @@ class MixedEffectsMultiTaskClassifier(
         # of the order of one log-odds unit per standard deviation.
         scale = sum(np.trace((A[:, :d] * w[:, None]).T @ A[:, :d]) for A, _, w in tasks)
         total = sum(w.sum() for _, _, w in tasks)
-        psi = np.eye(d) * total / max(scale, np.finfo(float).tiny)
+        psi = np.eye(d) * total / (scale if scale > 0 else 1.0)
         beta = np.zeros(d)
         theta = np.zeros((n_tasks, d + 1))
         for t, (_, z, w) in enumerate(tasks):

@@ -164,8 +164,18 @@ class _GradientMeta(MetaLearnerMixin, BaseEstimator):
         import torch
 
         params = dict(module.named_parameters())
-        with torch.no_grad():
-            out = _forward(module, params, self._tensor(X[:2], device))
+        sample = self._tensor(X[:2], device)
+        try:
+            with torch.no_grad():
+                out = _forward(module, params, sample)
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            # A first layer sized for another input fails inside torch with a
+            # shape message that names no parameter.
+            raise ValueError(
+                f"network ({type(module).__name__}) failed on a batch of shape "
+                f"{tuple(sample.shape)}: {exc}. It must map (n_samples, "
+                f"{self.n_inputs_}) to (n_samples, {self.n_outputs_})."
+            ) from exc
         if tuple(out.shape) != (min(2, len(X)), self.n_outputs_):
             raise ValueError(
                 f"network must map (n_samples, {self.n_inputs_}) to (n_samples, "

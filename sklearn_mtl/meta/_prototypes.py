@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .._base import MultiTaskClassifierMixin
 from .._tasks import check_fit_data, check_predict_data, proba_output
+from ..neural._training import run_user_module
 from ._base import MetaLearnerMixin
 from ._gradient import _feature_scaling, _resolve_device
 
@@ -276,6 +277,14 @@ class PrototypicalClassifier(MetaLearnerMixin, MultiTaskClassifierMixin, BaseEst
         optimizer = torch.optim.Adam(params.values(), lr=self.learning_rate)
         X_all = self._tensor((X_rows - self.x_mean_) / self.x_scale_, device)
         y_all = self._tensor(targets, device, dtype=torch.long)
+        if self.network is not None:
+            embedded = run_user_module(module, X_all[:2], "network")
+            if not isinstance(embedded, torch.Tensor) or embedded.ndim != 2:
+                raise ValueError(
+                    "network must map (n_samples, n_features) to (n_samples, "
+                    f"embedding_dim); {type(module).__name__} returned "
+                    f"{getattr(embedded, 'shape', type(embedded).__name__)}."
+                )
         task_rows = data.rows_of_tasks()
         batch = min(self.meta_batch_size, len(task_rows))
         losses = np.full(self.n_meta_iter, np.nan)

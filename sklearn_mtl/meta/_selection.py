@@ -163,6 +163,12 @@ class _AdaptScorer:
         self.response_method = response_method
 
     def __call__(self, estimator, X, y, task_ids=None):
+        if not callable(getattr(estimator, "adapt", None)):
+            raise TypeError(
+                f"make_adapt_scorer scores a meta-learner, which learns new tasks "
+                f"with adapt(); {type(estimator).__name__} has no adapt method. "
+                "Use make_task_scorer for other multi-task estimators."
+            )
         labels = resolve_task_labels(
             X,
             y,

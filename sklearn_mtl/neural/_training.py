@@ -93,10 +93,7 @@ class _NetworkTrainingMixin:
     def _trunk_width(self, trunk, X_sample):
         import torch
 
-        with torch.no_grad():
-            trunk.eval()
-            out = trunk(X_sample)
-            trunk.train()
+        out = run_user_module(trunk, X_sample, "trunk")
         if not isinstance(out, torch.Tensor) or out.ndim != 2:
             raise ValueError(
                 f"trunk must return a 2-D tensor (n_samples, n_features); "
@@ -356,3 +353,26 @@ class _NetworkTrainingMixin:
             for batch, _ in BatchIterator(dataset, batch_size, False, None):
                 outputs.append(method(batch["X"], batch["task_index"]).float().cpu())
         return torch.cat(outputs).numpy() if outputs else np.zeros((0, 0))
+
+
+def run_user_module(module, sample, param):
+    """``module(sample)`` in evaluation mode without gradients, for a module the
+    user built (``trunk``, ``network``): a module that cannot take the input
+    (a first layer sized for another number of features) fails inside torch
+    with a shape message naming none of the estimator's parameters, so the
+    error is re-raised naming ``param`` and the input's shape."""
+    import torch
+
+    training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return module(sample)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise ValueError(
+            f"{param} ({type(module).__name__}) failed on a batch of the input, of "
+            f"shape {tuple(sample.shape)}: {exc}. Its first layer must take "
+            f"{tuple(sample.shape[1:])} per sample (the features of X)."
+        ) from exc
+    finally:
+        module.train(training)

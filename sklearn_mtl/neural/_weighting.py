@@ -89,6 +89,13 @@ class FixedWeighting(LossWeighting):
                 )
         if np.any(~np.isfinite(values)) or np.any(np.asarray(values) < 0):
             raise ValueError("loss_weighting weights must be finite and non-negative.")
+        if not np.any(np.asarray(values) > 0):
+            # A zero total loss trains nothing: the network would stay at its
+            # random initialization without a word.
+            raise ValueError(
+                "loss_weighting weights are all zero, so no task would be trained; "
+                "give at least one task a positive weight."
+            )
         return Fixed(n_tasks, values)
 
 
