@@ -327,3 +327,23 @@ def test_adapt_scorer_of_an_estimator_without_adapt():
     model = IndependentTasks(Ridge()).fit(X, y, task_ids=task_ids)
     with pytest.raises(TypeError, match="IndependentTasks has no adapt method"):
         make_adapt_scorer(3)(model, X, y, task_ids=task_ids)
+
+
+# -- synthetic data -----------------------------------------------------------------
+def test_synthetic_targets_follow_the_returned_truth():
+    from sklearn_mtl.datasets import (
+        make_multitask_classification,
+        make_multitask_regression,
+    )
+
+    X, y, task_ids, coef, intercept, _ = make_multitask_regression(
+        n_tasks=4, n_samples=500, noise=2.0, return_coef=True, random_state=0
+    )
+    residual = y - (np.einsum("nd,nd->n", X, coef[task_ids]) + intercept[task_ids])
+    assert residual.std() == pytest.approx(2.0, rel=0.05)
+    assert abs(residual.mean()) < 0.15
+    X, y, task_ids, coef, intercept, _ = make_multitask_classification(
+        n_tasks=4, n_samples=1000, flip_y=0.2, return_coef=True, random_state=0
+    )
+    clean = np.einsum("nd,nd->n", X, coef[task_ids]) + intercept[task_ids] > 0
+    assert np.mean(y != clean) == pytest.approx(0.2, abs=0.03)
