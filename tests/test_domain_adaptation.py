@@ -193,7 +193,11 @@ def test_discriminator_weights_equal_hand_odds_ratio():
     w = discriminator_weights(X_source, X_target, C=0.5, clip=1e6)
     X, _ = _stack(X_source, X_target)
     domain = np.r_[np.zeros(60), np.ones(25)]
-    p = LogisticRegression(C=0.5, max_iter=1000).fit(X, domain).predict_proba(X_source)
+    # The classifier reads features standardized over both domains.
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    classifier = LogisticRegression(C=0.5, max_iter=1000)
+    classifier.fit((X - mean) / std, domain)
+    p = classifier.predict_proba((X_source - mean) / std)
     np.testing.assert_allclose(w, p[:, 1] / p[:, 0] * 60 / 25, rtol=1e-6)
     clipped = discriminator_weights(X_source, X_target, C=0.5, clip=2.0)
     np.testing.assert_allclose(clipped, np.clip(w, 0.5, 2.0), rtol=1e-6)

@@ -1,5 +1,7 @@
 """Which rows are the target and which the sources, from the task convention."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
@@ -164,7 +166,28 @@ def split_source_target(
             f"Target task {estimator.tasks_.tolist()[position]!r} has {n_target} "
             "sample(s); at least 2 labelled target samples are required."
         )
-    return data, SourceTarget(data, position)
+    split = SourceTarget(data, position)
+    if classifier:
+        _warn_minus_one_marker(split, estimator.tasks_.tolist()[position])
+    return data, split
+
+
+def _warn_minus_one_marker(split, target):
+    """-1 among the target's labels but no source's: probably skada's
+    "unlabelled" marker, which here is a class of its own (the package marks a
+    row without a label by NaN or None), so say so."""
+    y_target, y_source = split.y_target, split.y_source
+    if y_target.dtype.kind not in "iuf" or y_source.dtype.kind not in "iuf":
+        return
+    if split.has_source and np.any(y_target == -1) and not np.any(y_source == -1):
+        warnings.warn(
+            f"Target task {target!r} has {int(np.sum(y_target == -1))} row(s) "
+            "labelled -1, a class that no source has. -1 is a class label here, "
+            "not a marker of an unlabelled row: mark target rows without a "
+            "label by NaN (or None).",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def source_class_labels(estimator, X, y, task_ids):

@@ -10,8 +10,9 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
+
+from ._reweight import _check_domains
 
 __all__ = [
     "TrAdaBoostInterpolationWarning",
@@ -127,13 +128,7 @@ def kmm_weights(
     >>> bool(beta[X_source[:, 0] > 1].mean() > beta[X_source[:, 0] < 0].mean())
     True
     """
-    X_source = check_array(X_source, input_name="X_source")
-    X_target = check_array(X_target, input_name="X_target")
-    if X_source.shape[1] != X_target.shape[1]:
-        raise ValueError(
-            f"X_source has {X_source.shape[1]} features but X_target has "
-            f"{X_target.shape[1]}; KMM compares samples of the same features."
-        )
+    X_source, X_target = _check_domains(X_source, X_target, "KMM")
     n_source, n_target = len(X_source), len(X_target)
     if gamma is None:
         spread = np.vstack([X_source, X_target]).var()

@@ -11,15 +11,35 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics.pairwise import euclidean_distances
-from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from ._domains import encode_source_classes, split_source_target
 from ._estimator_helpers import TargetClassifierScoreMixin, TargetRegressorScoreMixin
 from ._mapping import _import_ot
+from ._reweight import _check_domains
 
 __all__ = ["JDOTClassifier", "JDOTRegressor", "fit_jdot"]
+
+
+def _class_codes(y_source):
+    """``y_source`` as integer class codes ``0..C-1`` (every code present), or
+    an error naming it: the codes index the probability columns."""
+    codes = np.unique(y_source)
+    numeric = y_source.dtype.kind in "iufb"
+    if not numeric or not np.array_equal(codes, np.arange(len(codes))):
+        raise ValueError(
+            "fit_jdot(classification=True) needs y_source encoded as class codes "
+            f"0..C-1 with every code present, got classes {codes.tolist()[:8]}; "
+            "encode them with np.unique(y_source, return_inverse=True)."
+        )
+    return y_source.astype(np.intp)
 
 
 def _label_cost(model, X_target, y_source, classes):
@@ -63,6 +83,19 @@ def _fit_on_plan(estimator, X_target, y_source, plan, classes):
     return clone(estimator).fit(X_target, votes.argmax(axis=1))
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "X_source": ["array-like"],
+        "y_source": ["array-like"],
+        "X_target": ["array-like"],
+        "classification": ["boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=False,
+)
 def fit_jdot(
     estimator,
     X_source,
@@ -133,6 +166,20 @@ def fit_jdot(
     ((40, 30), True)
     """
     ot = _import_ot()
+    X_source, X_target = _check_domains(X_source, X_target, "JDOT")
+    y_source = check_array(
+        y_source,
+        ensure_2d=False,
+        dtype="numeric" if not classification else None,
+        input_name="y_source",
+    )
+    if y_source.ndim != 1 or len(y_source) != len(X_source):
+        raise ValueError(
+            f"y_source must hold one label per row of X_source ({len(X_source)}), "
+            f"got shape {y_source.shape}."
+        )
+    if classification:
+        y_source = _class_codes(y_source)
     n_source, n_target = len(X_source), len(X_target)
     classes = np.unique(y_source) if classification else None
     feature_cost = euclidean_distances(X_source, X_target, squared=True)

@@ -11,6 +11,8 @@ import scipy.optimize
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
@@ -19,6 +21,11 @@ __all__ = ["kliep_weights", "discriminator_weights", "nn_weights"]
 
 
 def _check_domains(X_source, X_target, name):
+    """Both domains as finite 2-D arrays with a row each and the same features."""
+    for given, input_name in [(X_source, "X_source"), (X_target, "X_target")]:
+        # check_array's own message for no rows does not say which input.
+        if np.ndim(given) == 2 and np.shape(given)[0] == 0:
+            raise ValueError(f"{input_name} has no rows; {name} needs at least one.")
     X_source = check_array(X_source, input_name="X_source")
     X_target = check_array(X_target, input_name="X_target")
     if X_source.shape[1] != X_target.shape[1]:
@@ -148,7 +155,10 @@ def discriminator_weights(X_source, X_target, *, C=1.0, clip=100.0):
     """Density ratio from a domain classifier: weights of the sources.
 
     A :class:`~sklearn.linear_model.LogisticRegression` (``C``) learns to tell
-    target rows (class 1) from source rows (class 0); by Bayes' rule
+    target rows (class 1) from source rows (class 0), on features
+    standardized over both domains (so ``C`` means the same at any feature
+    scale: unscaled, features of size 1e8 made the penalty vanish and the
+    weights change); by Bayes' rule
     ``p_t(x) / p_s(x) = p(target | x) / p(source | x) * n_s / n_t``. The odds
     are read from the decision function in the log domain (no division by a
     probability of 0) and the weights clipped to ``[1 / clip, clip]``, so a
@@ -181,11 +191,13 @@ def discriminator_weights(X_source, X_target, *, C=1.0, clip=100.0):
     >>> bool(w[X_source[:, 0] > 1].mean() > w[X_source[:, 0] < 0].mean())
     True
     """
-    X_source, X_target = _check_domains(X_source, X_target, "The domain classifier")
+    X_source, X_target = _check_domains(X_source, X_target, "the domain classifier")
     n_source, n_target = len(X_source), len(X_target)
     X = np.vstack([X_source, X_target])
     domain = np.r_[np.zeros(n_source), np.ones(n_target)]
-    classifier = LogisticRegression(C=C, max_iter=1000).fit(X, domain)
+    classifier = make_pipeline(
+        StandardScaler(), LogisticRegression(C=C, max_iter=1000)
+    ).fit(X, domain)
     log_odds = classifier.decision_function(X_source)
     log_w = log_odds + np.log(n_source / n_target)
     bound = np.log(clip)
