@@ -17,6 +17,8 @@ it fail:
 - ``IndependentTasks`` / ``PooledTasks`` not passing ``sample_weight`` on.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -347,3 +349,26 @@ def test_synthetic_targets_follow_the_returned_truth():
     )
     clean = np.einsum("nd,nd->n", X, coef[task_ids]) + intercept[task_ids] > 0
     assert np.mean(y != clean) == pytest.approx(0.2, abs=0.03)
+
+
+# -- meta-learning ------------------------------------------------------------------
+def test_learned_prior_classifier_finds_the_direction_tasks_vary_along():
+    from sklearn_mtl.meta._prior import LearnedPriorClassifier
+
+    # Tasks' coefficients spread along one direction v: a rank-1 prior puts
+    # its leading variance there (a prior fitted with rank 0 is isotropic).
+    rng = np.random.RandomState(0)
+    n_tasks, n, v = 10, 40, np.array([1.0, 2.0, -1.0]) / np.sqrt(6.0)
+    W = 3.0 * rng.standard_normal(n_tasks)[:, None] * v
+    X = rng.standard_normal((n_tasks * n, 3))
+    task_ids = np.repeat(np.arange(n_tasks), n)
+    margin = np.einsum("ij,ij->i", X, W[task_ids])
+    y = (rng.random_sample(X.shape[0]) < 1 / (1 + np.exp(-margin))).astype(int)
+    with warnings.catch_warnings():
+        # Three EM steps (a ConvergenceWarning) are enough to find v.
+        warnings.simplefilter("ignore")
+        model = LearnedPriorClassifier(rank=1, max_iter=3).fit(X, y, task_ids=task_ids)
+    assert model.prior_components_.shape == (1, 3, 1)
+    values, vectors = np.linalg.eigh(model.prior_covariance_[0])
+    assert values[-1] > 10 * values[-2]
+    assert abs(vectors[:, -1] @ v) > 0.95
