@@ -203,10 +203,10 @@ def _takes_weights(estimator):
 
 def _adapts_domains(estimator):
     """Domain adaptation: one target task learnt from sources (Transfer*, DANN*,
-    DeepCORAL*, JDOT*, MEDA*); they always serve their target and take no wide
-    ``y``."""
+    DeepCORAL*, JDOT*, MEDA*, SPL*); they always serve their target and take no
+    wide ``y``."""
     return type(estimator).__name__.startswith(
-        ("Transfer", "DANN", "DeepCORAL", "JDOT", "MEDA")
+        ("Transfer", "DANN", "DeepCORAL", "JDOT", "MEDA", "SPL")
     )
 
 
@@ -535,6 +535,7 @@ EXPECTED_RESULT = {
     ("JDOTRegressor", "unseen_task_at_predict"),
     ("JDOTClassifier", "unseen_task_at_predict"),
     ("MEDAClassifier", "unseen_task_at_predict"),
+    ("SPLClassifier", "unseen_task_at_predict"),
     # One model for all tasks: a task's size or classes do not matter.
     ("PooledTasks", "single_sample_task"),
     ("PooledTasks", "single_class_task"),
@@ -548,6 +549,7 @@ EXPECTED_RESULT = {
     ("JDOTClassifier", "single_class_task"),
     # MEDA neither: its classes come from the sources (and pseudo-labels).
     ("MEDAClassifier", "single_class_task"),
+    ("SPLClassifier", "single_class_task"),
     # Meta-learners: the learned prior keeps a one-class task's model finite.
     ("LearnedPriorClassifier", "single_class_task"),
     ("CommonMeanRidgeClassifier", "single_class_task"),

@@ -2,6 +2,7 @@
 
 from ._domain_scorers import (
     make_importance_weighted_scorer,
+    make_interpolation_consistency_scorer,
     make_prediction_entropy_scorer,
     make_soft_neighborhood_density_scorer,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "make_circular_validation_scorer",
     "make_deep_embedded_validation_scorer",
     "make_importance_weighted_scorer",
+    "make_interpolation_consistency_scorer",
     "make_prediction_entropy_scorer",
     "make_soft_neighborhood_density_scorer",
     "make_target_scorer",

@@ -13,6 +13,7 @@ from ._jda import JDA
 from ._jdot import JDOTClassifier, JDOTRegressor, fit_jdot
 from ._mapping import ClassRegularizedOTMapping, EntropicOTMapping, LinearOTMapping
 from ._meda import MEDAClassifier
+from ._spl import SPLClassifier
 from ._parameter import fit_parameter_transfer
 from ._reweight import discriminator_weights, kliep_weights, nn_weights
 from ._subspace import TCA, SubspaceAlignment
@@ -33,6 +34,7 @@ __all__ = [
     "JDOTRegressor",
     "LinearOTMapping",
     "MEDAClassifier",
+    "SPLClassifier",
     "SharedRepresentation",
     "SubspaceAlignment",
     "TCA",

@@ -108,21 +108,23 @@ _DOC = """
       transformer) is computed once per ``fit`` and shared by the folds.
 
       *Few or no target labels*: a label-free scorer
-      (``unlabelled_scoring``, default circular validation,
-      :func:`~sklearn_mtl.metrics.make_circular_validation_scorer`),
-      cross-fitted over ``n_repeats`` x ``cv_folds`` stratified folds of the
-      source rows (reverse validation): each candidate is fitted on the other
-      source folds and every target row's features (target labels unused)
-      and scored on the held-out fold and every target row — circular
+      (``unlabelled_scoring``, default "auto": interpolation consistency,
+      :func:`~sklearn_mtl.metrics.make_interpolation_consistency_scorer`,
+      for a classifier, circular validation,
+      :func:`~sklearn_mtl.metrics.make_circular_validation_scorer`, for a
+      regressor), cross-fitted over ``n_repeats`` x ``cv_folds`` stratified
+      folds of the source rows: each candidate is fitted on the other source
+      folds and every target row's features (target labels unused) and
+      scored on the held-out fold and every target row — circular
       validation's backward model adapts to every source row's features and
       is scored on the held-out fold's labels, which neither model read. The
       tie rule above decides (gap to the best at most its paired standard
       error over the fold scores -> the simplest tied method). Default
-      candidates: source_only and jda for a classifier, source_only, coral,
-      linear_ot, subspace_alignment for a regressor (no target label, about
-      one fit plus a d x d eigenproblem each); methods that train on target
-      labels are skipped. The winner is refitted on every row (target labels
-      included).
+      candidates: source_only, jda and meda for a classifier (meda up to
+      4,000 source and target rows: its fit grows as n^2), source_only,
+      coral, linear_ot, subspace_alignment for a regressor; methods that
+      train on target labels are skipped. The winner is refitted on every
+      row (target labels included).
 
       List other methods in ``candidates`` to compare them too (kmm, kliep,
       discriminator, entropic_ot, tca, tradaboost, finetune, warm_start,
@@ -155,10 +157,13 @@ _DOC = """
         Folds of the target rows for "auto" (and the two-stage TrAdaBoost.R2).
     n_repeats : int, default=3
         Repeats of the ``cv_folds``-fold cross-validation of "auto".
-    unlabelled_scoring : {{"circular", "deep_embedded", "importance_weighted", \
+    unlabelled_scoring : {{"auto", "circular", "deep_embedded", \
+            "importance_weighted", "interpolation_consistency", \
             "prediction_entropy", "soft_neighborhood_density"}}, \
-            default="circular"
-        Label-free scorer of "auto" without enough target labels.
+            default="auto"
+        Label-free scorer of "auto" without enough target labels ("auto":
+        interpolation consistency for a classifier, circular validation for
+        a regressor).
     boosting_errors : {{"held_out", "training"}}, default="held_out"
         "tradaboost" (classification): which mistakes reweight the rows —
         "held_out": each row predicted by a learner fitted on the other half

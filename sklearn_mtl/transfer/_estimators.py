@@ -134,7 +134,7 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         candidates=None,
         cv_folds=3,
         n_repeats=3,
-        unlabelled_scoring="circular",
+        unlabelled_scoring="auto",
         boosting_errors="held_out",
         task_column=None,
         allow_unlabelled=True,
