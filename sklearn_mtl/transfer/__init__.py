@@ -13,9 +13,9 @@ from ._jda import JDA
 from ._jdot import JDOTClassifier, JDOTRegressor, fit_jdot
 from ._mapping import ClassRegularizedOTMapping, EntropicOTMapping, LinearOTMapping
 from ._meda import MEDAClassifier
-from ._spl import SPLClassifier
 from ._parameter import fit_parameter_transfer
 from ._reweight import discriminator_weights, kliep_weights, nn_weights
+from ._spl import SPLClassifier
 from ._subspace import TCA, SubspaceAlignment
 from ._transformers import CORAL, FeatureAugmentation, SharedRepresentation
 
