@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -372,3 +373,29 @@ def test_learned_prior_classifier_finds_the_direction_tasks_vary_along():
     values, vectors = np.linalg.eigh(model.prior_covariance_[0])
     assert values[-1] > 10 * values[-2]
     assert abs(vectors[:, -1] @ v) > 0.95
+
+
+def test_standardized_meta_learners_ignore_each_features_scale():
+    pytest.importorskip("torch")
+    from sklearn_mtl.meta._gradient import GradientMetaRegressor
+    from sklearn_mtl.meta._prototypes import PrototypicalClassifier
+
+    # standardize=True divides every feature by its standard deviation: a
+    # feature given in other units (x 1000) must change nothing.
+    X, y, task_ids, _ = _regression()
+    units = np.array([1000.0, 0.01, 1.0])
+    labels = (y > np.median(y)).astype(int)
+    fast = dict(n_meta_iter=2, hidden_layer_sizes=(8,), random_state=0, device="cpu")
+    for model, target, method in [
+        (GradientMetaRegressor(**fast), y, "predict"),
+        (PrototypicalClassifier(**fast), labels, "predict_proba"),
+    ]:
+        plain = clone(model).fit(X, target, task_ids=task_ids)
+        scaled = clone(model).fit(X * units, target, task_ids=task_ids)
+        np.testing.assert_allclose(scaled.x_scale_, X.std(axis=0) * units)
+        np.testing.assert_allclose(
+            getattr(scaled, method)(X * units, task_ids=task_ids),
+            getattr(plain, method)(X, task_ids=task_ids),
+            rtol=1e-4,
+            atol=1e-5,
+        )
