@@ -61,7 +61,7 @@ def test_entropic_ot_plan_is_pots_with_uniform_marginals_of_unequal_sizes():
     np.testing.assert_allclose(mapping.coupling_.sum(axis=1), 1 / 30, rtol=1e-6)
 
 
-# -- reweighting: KLIEP -----------------------------------------------------------
+# -- reweighting: KLIEP --------------------------------------------------------
 def _kliep_reference(X_source, X_target, gamma):
     """KLIEP as Sugiyama et al. state it, solved by SLSQP: centres at every
     target row, max mean_j log w(x_j^t) s.t. mean_i w(x_i^s) = 1, alpha >= 0."""
@@ -112,7 +112,7 @@ def test_kliep_default_gamma_is_the_median_heuristic():
     )
 
 
-# -- reweighting: KMM ----------------------------------------------------------------
+# -- reweighting: KMM ----------------------------------------------------------
 def test_kmm_default_gamma_is_one_over_features_times_variance():
     """Plant: gamma = 1 / var (the 1 / n_features dropped). Three features,
     variance far from 1."""
@@ -128,7 +128,7 @@ def test_kmm_default_gamma_is_one_over_features_times_variance():
     )
 
 
-# -- parameter transfer ------------------------------------------------------------
+# -- parameter transfer --------------------------------------------------------
 @pytest.mark.parametrize("n_classes", [None, 2, 3])
 def test_parameter_transfer_weights_equal_repeated_rows(n_classes):
     """Plant: the sample weights dropped (ridge on the residual, or the
@@ -175,7 +175,195 @@ def test_parameter_transfer_weights_equal_repeated_rows(n_classes):
         np.testing.assert_allclose(weighted.intercept_[0], theta[3], rtol=1e-8)
 
 
-# -- CORAL ----------------------------------------------------------------------
+# -- JDOT ----------------------------------------------------------------------
+def test_jdot_makes_exactly_n_iter_plan_updates_as_by_hand():
+    """Plant: one plan update fewer than n_iter. Two alternations by hand
+    (POT's emd on median-scaled squared distances plus alpha times the
+    squared error over var(y); Ridge refitted with weights n_t G_ij) must
+    give fit_jdot's plan and model with n_iter=2, tol=0."""
+    rng = np.random.RandomState(7)
+    X_source = rng.normal(size=(15, 2))
+    y_source = X_source @ [1.5, -1.0] + 0.3 * rng.normal(size=15)
+    X_target = rng.normal(size=(12, 2)) @ [[1.2, 0.3], [0.0, 0.8]] + 0.7
+    alpha = 3.0
+    distances = ot.dist(X_source, X_target)
+    distances = distances / np.median(distances)
+    model = Ridge().fit(X_source, y_source)
+    plans = []
+    for _ in range(2):
+        cost = distances + alpha * (
+            (y_source[:, None] - model.predict(X_target)[None, :]) ** 2
+        ) / np.var(y_source)
+        plan = ot.emd(np.full(15, 1 / 15), np.full(12, 1 / 12), cost)
+        i, j = np.nonzero(plan > plan.max() * 1e-10)
+        model = Ridge().fit(X_target[j], y_source[i], sample_weight=12 * plan[i, j])
+        plans.append(plan)
+    assert np.abs(plans[0] - plans[1]).max() > 1e-3  # the second update matters
+    fitted, fitted_plan, n_done = fit_jdot(
+        Ridge(),
+        X_source,
+        y_source,
+        X_target,
+        classification=False,
+        alpha=alpha,
+        n_iter=2,
+        tol=0.0,
+    )
+    assert n_done == 2
+    np.testing.assert_allclose(fitted_plan, plans[1], atol=1e-12)
+    np.testing.assert_allclose(fitted.coef_, model.coef_, rtol=1e-10)
+
+
+# -- domains, weights and labels through the estimators ------------------------
+def _mixed_target(seed=8):
+    """6 source rows of 2 tasks, then 5 target rows whose labelled ones are
+    not the first (rows 7 and 10 unlabelled), unequal weights."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(11, 2))
+    task_ids = np.array(["a", "t", "b", "a", "b", "a", "t", "t", "t", "b", "t"])
+    y = np.array([0, np.nan, 1, 0, 1, 0, 1, 0, np.nan, 0, 1])
+    weights = np.arange(1.0, 12.0)
+    return X, y, task_ids, weights
+
+
+def test_split_places_each_target_label_and_weight_on_its_own_row():
+    """Plants: the labelled target rows' positions taken among all rows, and
+    their sample weights replaced by 1 (in the rows every extra method
+    reads: sources, then every target row with NaN where unlabelled)."""
+    from sklearn_mtl.transfer import TransferClassifier
+    from sklearn_mtl.transfer._domains import split_source_target
+    from sklearn_mtl.transfer._extra_methods import all_target_rows
+
+    X, y, task_ids, weights = _mixed_target()
+    model = TransferClassifier(LogisticRegression(), target="t")
+    _, split = split_source_target(
+        model, X, y, task_ids, weights, classifier=True, allow_unlabelled=True
+    )
+    X_all, y_all, w_all, domains = all_target_rows(split, classifier=True)
+    target = task_ids == "t"
+    np.testing.assert_array_equal(X_all, np.vstack([X[~target], X[target]]))
+    np.testing.assert_array_equal(y_all[6:], y[target])  # NaN where unlabelled
+    np.testing.assert_array_equal(w_all[:6], weights[~target])
+    labelled = ~np.isnan(y[target])
+    np.testing.assert_array_equal(w_all[6:][labelled], weights[target][labelled])
+    np.testing.assert_array_equal(domains, np.repeat(["source", "target"], [6, 5]))
+
+
+@pytest.mark.parametrize("method", ["pooled", "source_only"])
+def test_source_sample_weights_reach_the_estimator(method):
+    """Plant: the sources' sample weights replaced by 1. Pooled and
+    source-only must be the weighted Ridge fits of their rows."""
+    from sklearn_mtl.transfer import TransferRegressor
+
+    X, _, task_ids, weights = _mixed_target()
+    y = X @ [1.0, -2.0] + np.sin(np.arange(11.0))
+    model = TransferRegressor(Ridge(alpha=0.5), target="t", method=method)
+    model.fit(X, y, task_ids=task_ids, sample_weight=weights)
+    rows = task_ids != "t" if method == "source_only" else np.ones(11, bool)
+    reference = Ridge(alpha=0.5).fit(X[rows], y[rows], sample_weight=weights[rows])
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-10)
+
+
+def test_score_over_labelled_rows_keeps_their_weights():
+    """Plant: sample_weight dropped when unlabelled rows are left out of
+    score. The score must be the weighted accuracy of the labelled rows."""
+    from sklearn.metrics import accuracy_score
+
+    from sklearn_mtl.transfer import TransferClassifier
+
+    X, y, task_ids, weights = _mixed_target()
+    model = TransferClassifier(LogisticRegression(), target="t", method="pooled")
+    model.fit(X, y, task_ids=task_ids)
+    y_test = np.array([0, 1, np.nan, 1, 1, 0, np.nan, 0, 1, 0, 1])
+    keep = ~np.isnan(y_test)
+    expected = accuracy_score(
+        y_test[keep], model.predict(X[keep]), sample_weight=weights[keep]
+    )
+    assert expected != accuracy_score(y_test[keep], model.predict(X[keep]))
+    assert model.score(X, y_test, sample_weight=weights) == pytest.approx(expected)
+
+
+# -- deep ----------------------------------------------------------------------
+@pytest.mark.parametrize("classification", [False, True])
+def test_deep_label_loss_is_the_weighted_mean(classification):
+    """Plant: the label loss as the plain mean (sample weights ignored)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from types import SimpleNamespace
+
+    from sklearn_mtl.transfer._deep_net import DomainAdaptationNet
+
+    generator = torch.Generator().manual_seed(0)
+    output = torch.randn(6, 3 if classification else 1, generator=generator)
+    weight = torch.tensor([1.0, 3.0, 0.5, 2.0, 1.0, 4.0])
+    if classification:
+        y = torch.tensor([0, 2, 1, 1, 0, 2])
+        rows = -torch.log_softmax(output, dim=1)[torch.arange(6), y]
+    else:
+        y = torch.randn(6, generator=generator)
+        rows = (output[:, 0] - y) ** 2
+    net = SimpleNamespace(classification=classification)
+    loss = DomainAdaptationNet.label_loss(net, output, y, weight)
+    expected = float((weight * rows).sum() / weight.sum())
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert abs(expected - float(rows.mean())) > 1e-3
+
+
+def test_deep_domain_loss_sees_sources_and_every_target_row(monkeypatch):
+    """Plant: the labelled target rows passed to the domain loss as source
+    features. In one batch holding every row, the domain loss must get the
+    source rows' features only and every target row's (labelled or not)."""
+    pytest.importorskip("skorch")
+    from sklearn_mtl.transfer import DeepCORALRegressor
+    from sklearn_mtl.transfer._deep_net import DomainAdaptationNet
+
+    seen = []
+    original = DomainAdaptationNet.domain_loss
+
+    def recording(self, source_features, target_features):
+        seen.append((len(source_features), len(target_features)))
+        return original(self, source_features, target_features)
+
+    monkeypatch.setattr(DomainAdaptationNet, "domain_loss", recording)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 3))
+    task_ids = np.repeat(["s", "t"], [12, 8])
+    y = X[:, 0].copy()
+    y[[14, 17]] = np.nan  # 6 labelled and 2 unlabelled target rows
+    DeepCORALRegressor(
+        target="t", max_epochs=1, batch_size=64, hidden_layer_sizes=(4,)
+    ).fit(X, y, task_ids=task_ids)
+    assert seen == [(12, 8)]
+
+
+# -- splitters -----------------------------------------------------------------
+def test_leave_one_domain_out_holds_out_the_rounded_up_share_of_each_source():
+    """Plant: floor instead of ceil of source_test_size * n. Domains of 10,
+    7 and 3 rows at 0.25 hold out 3, 2 and 1 rows whenever they are sources;
+    the target copies of the left-out domain are in train and test."""
+    from sklearn_mtl.model_selection import (
+        LeaveOneDomainOut,
+        pack_leave_one_domain_out,
+    )
+
+    sizes = {"a": 10, "b": 7, "c": 3}
+    domains = np.repeat(list(sizes), list(sizes.values()))
+    X = np.arange(20.0)[:, None]
+    X_packed, _, tasks = pack_leave_one_domain_out(X, np.zeros(20), domains)
+    cv = LeaveOneDomainOut(source_test_size=0.25, random_state=0)
+    held = {"a": 3, "b": 2, "c": 1}
+    for left_out, (train, test) in zip(
+        sorted(sizes), cv.split(X_packed, task_ids=tasks)
+    ):
+        copies = np.flatnonzero(tasks == "target")[domains == left_out]
+        assert set(copies) <= set(train) and set(copies) <= set(test)
+        for other in set(sizes) - {left_out}:
+            assert np.sum(tasks[test] == other) == held[other]
+            assert np.sum(tasks[train] == other) == sizes[other] - held[other]
+        assert not np.any(tasks[np.r_[train, test]] == left_out)
+
+
+# -- CORAL ---------------------------------------------------------------------
 def test_coral_without_regularization_on_wide_sources_uses_the_pseudo_inverse():
     """regularization=0 with fewer source rows than features (a singular
     source covariance): the map must be the pseudo-inverse root's (scipy),
@@ -198,7 +386,7 @@ def test_coral_without_regularization_on_wide_sources_uses_the_pseudo_inverse():
     np.testing.assert_allclose(mapped, expected, atol=1e-6)
 
 
-# -- bad inputs -----------------------------------------------------------------
+# -- bad inputs ----------------------------------------------------------------
 @pytest.mark.parametrize(
     "weights", [kmm_weights, kliep_weights, discriminator_weights, nn_weights]
 )

@@ -225,7 +225,8 @@ class LeaveOneDomainOut(_TaskSplitter):
         Task label of the target copies.
     source_test_size : float, default=0.2
         Fraction of each source domain's rows held out to the test set (for
-        label-free scorers); 0 holds none out.
+        label-free scorers), rounded up (``ceil(source_test_size * n)``: a
+        domain of a few rows still gives one); 0 holds none out.
     random_state : int, RandomState instance or None, default=None
         Draws the held-out source rows.
     task_column : int or str, default=None
