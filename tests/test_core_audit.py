@@ -399,3 +399,28 @@ def test_standardized_meta_learners_ignore_each_features_scale():
             rtol=1e-4,
             atol=1e-5,
         )
+
+
+@pytest.mark.parametrize("penalty", ["sparse", "joint"])
+def test_multiclass_loss_leaves_a_tasks_unseen_classes_untouched(penalty):
+    from sklearn_mtl.linear._sparse import SparseMultiTaskClassifier
+    from sklearn_mtl.linear._structured import JointFeatureMultiTaskClassifier
+
+    # Task 0 sees classes {0, 1}, task 1 sees {1, 2}. The cross-entropy of a
+    # task runs over its own classes only, so a class it never saw gets no
+    # gradient and its coefficients stay at 0 (a softmax over all classes
+    # would push them down, and shift the seen classes' fit).
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((120, 3))
+    task_ids = np.repeat([0, 1], 60)
+    y = np.where(task_ids == 0, (X[:, 0] > 0).astype(int), 1 + (X[:, 1] > 0))
+    model = {
+        "sparse": SparseMultiTaskClassifier,
+        "joint": JointFeatureMultiTaskClassifier,
+    }[penalty](alpha=0.5).fit(X, y, task_ids=task_ids)
+    np.testing.assert_array_equal(
+        model.task_class_mask_, [[True, True, False], [False, True, True]]
+    )
+    np.testing.assert_array_equal(model.coef_[0, 2], 0.0)
+    np.testing.assert_array_equal(model.coef_[1, 0], 0.0)
+    assert np.any(model.coef_[0, :2] != 0) and np.any(model.coef_[1, 1:] != 0)
