@@ -128,6 +128,33 @@ def test_kmm_default_gamma_is_one_over_features_times_variance():
     )
 
 
+def test_nearest_neighbour_method_multiplies_the_user_weights():
+    """Plants: the nearest-neighbour weights replacing the sources' sample
+    weights instead of multiplying them, or the labelled target rows'
+    weights replaced by 1. The fit must be Ridge with weights
+    ``nn_weights(X_source, every target row) * w_source`` and ``w_target``."""
+    from sklearn_mtl.transfer import TransferRegressor
+
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(30, 2))
+    X[20:] += 0.7
+    task_ids = np.repeat(["s", "t"], [20, 10])
+    y = X @ [1.0, -1.0] + np.cos(np.arange(30.0))
+    y[[22, 25, 27]] = np.nan
+    weights = rng.uniform(0.2, 3.0, size=30)
+    model = TransferRegressor(
+        Ridge(alpha=0.3), target="t", method="nearest_neighbors"
+    ).fit(X, y, task_ids=task_ids, sample_weight=weights)
+    beta = nn_weights(X[:20], X[20:])
+    labelled = np.flatnonzero(~np.isnan(y))
+    reference = Ridge(alpha=0.3).fit(
+        X[labelled],
+        y[labelled],
+        sample_weight=np.r_[beta * weights[:20], weights[labelled[20:]]],
+    )
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-10)
+
+
 # -- parameter transfer --------------------------------------------------------
 @pytest.mark.parametrize("n_classes", [None, 2, 3])
 def test_parameter_transfer_weights_equal_repeated_rows(n_classes):
@@ -173,6 +200,40 @@ def test_parameter_transfer_weights_equal_repeated_rows(n_classes):
         )
         np.testing.assert_allclose(weighted.coef_[0], theta[:3], rtol=1e-8)
         np.testing.assert_allclose(weighted.intercept_[0], theta[3], rtol=1e-8)
+
+
+def test_held_out_tradaboost_source_factor_is_dai_et_al(monkeypatch):
+    """Plant: beta = 1 / (1 + 2 ln n / N) (square root dropped) in the
+    cross-fitted TrAdaBoost. Every round must use Dai et al.'s
+    beta = 1 / (1 + sqrt(2 ln n_source / N))."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sklearn_mtl.transfer import _boosting
+
+    factors = []
+    original = _boosting.tradaboost_update
+
+    def recording(weights, wrong, is_source, beta_source, beta_target):
+        factors.append(beta_source)
+        return original(weights, wrong, is_source, beta_source, beta_target)
+
+    monkeypatch.setattr(_boosting, "tradaboost_update", recording)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] + 0.5 * rng.normal(size=40) > 0).astype(int)
+    is_source = np.arange(40) < 28
+    _boosting.fit_tradaboost_held_out(
+        DecisionTreeClassifier(max_depth=1),
+        X,
+        y,
+        np.ones(40),
+        is_source,
+        np.array([0, 1]),
+        4,
+        random_state=0,
+    )
+    expected = 1.0 / (1.0 + np.sqrt(2.0 * np.log(28) / 4))
+    assert factors == pytest.approx([expected] * 4, rel=1e-12)
 
 
 # -- JDOT ----------------------------------------------------------------------
@@ -336,6 +397,30 @@ def test_deep_domain_loss_sees_sources_and_every_target_row(monkeypatch):
     assert seen == [(12, 8)]
 
 
+def test_deep_regressor_standardizes_with_the_weighted_moments():
+    """Plant: the target mean unweighted. With unequal sample weights the
+    stored mean and scale must be the weighted moments of the labelled rows
+    (sources and labelled target rows; unlabelled rows carry no label)."""
+    pytest.importorskip("skorch")
+    from sklearn_mtl.transfer import DANNRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 3))
+    task_ids = np.repeat(["s", "t"], [12, 8])
+    y = 3.0 + 2.0 * X[:, 0]
+    y[[15, 18]] = np.nan
+    weights = np.linspace(0.5, 5.0, 20)
+    model = DANNRegressor(
+        target="t", max_epochs=1, hidden_layer_sizes=(4,), random_state=0
+    ).fit(X, y, task_ids=task_ids, sample_weight=weights)
+    labelled = ~np.isnan(y)
+    mean = np.average(y[labelled], weights=weights[labelled])
+    scale = np.sqrt(np.average((y[labelled] - mean) ** 2, weights=weights[labelled]))
+    assert model.target_mean_ == pytest.approx(mean, rel=1e-12)
+    assert model.target_scale_ == pytest.approx(scale, rel=1e-12)
+    assert abs(mean - y[labelled].mean()) > 0.1  # the weights matter here
+
+
 # -- splitters -----------------------------------------------------------------
 def test_leave_one_domain_out_holds_out_the_rounded_up_share_of_each_source():
     """Plant: floor instead of ceil of source_test_size * n. Domains of 10,
@@ -361,6 +446,23 @@ def test_leave_one_domain_out_holds_out_the_rounded_up_share_of_each_source():
             assert np.sum(tasks[test] == other) == held[other]
             assert np.sum(tasks[train] == other) == sizes[other] - held[other]
         assert not np.any(tasks[np.r_[train, test]] == left_out)
+
+
+def test_tca_rbf_default_gamma_is_the_median_heuristic():
+    """Plant: gamma = 1 / sigma^2 instead of 1 / (2 sigma^2), sigma the
+    median distance between the fitted rows."""
+    from scipy.spatial.distance import pdist
+
+    from sklearn_mtl.transfer import TCA
+
+    X, domains, _, _ = _two_domains(15, 12)
+    tca = TCA(target="t", kernel="rbf", n_components=2).fit(X, task_ids=domains)
+    sigma = np.median(pdist(X))
+    assert tca.gamma_ == pytest.approx(1.0 / (2.0 * sigma**2), rel=1e-12)
+    given = TCA(target="t", kernel="rbf", n_components=2, gamma=tca.gamma_)
+    np.testing.assert_allclose(
+        tca.transform(X), given.fit(X, task_ids=domains).transform(X), atol=1e-10
+    )
 
 
 # -- CORAL ---------------------------------------------------------------------
