@@ -424,3 +424,33 @@ def test_multiclass_loss_leaves_a_tasks_unseen_classes_untouched(penalty):
     np.testing.assert_array_equal(model.coef_[0, 2], 0.0)
     np.testing.assert_array_equal(model.coef_[1, 0], 0.0)
     assert np.any(model.coef_[0, :2] != 0) and np.any(model.coef_[1, 1:] != 0)
+
+
+def test_clustered_labels_are_kmeans_on_the_scaled_singular_vectors():
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    from sklearn_mtl.linear._clustered import ClusteredMultiTaskRegressor
+
+    # Two clusters split along the first coordinate (+-3), and one task far
+    # out along a weaker second direction. k-means on the rows of U_k S_k (the
+    # task models' geometry) finds the two clusters; on U_k alone the weak
+    # direction is stretched to the strong one's size and the outlier task
+    # takes a cluster of its own.
+    rng = np.random.RandomState(0)
+    n_tasks, n = 8, 40
+    truth = np.arange(n_tasks) % 2
+    second = np.full(n_tasks, -1.5 / 7)
+    second[0] = 1.5
+    W = np.c_[np.where(truth == 1, 3.0, -3.0), second, np.zeros(n_tasks)]
+    W += 0.05 * rng.standard_normal(W.shape)
+    X = rng.standard_normal((n_tasks * n, 3))
+    task_ids = np.repeat(np.arange(n_tasks), n)
+    y = np.einsum("ij,ij->i", X, W[task_ids]) + 0.1 * rng.standard_normal(X.shape[0])
+    model = ClusteredMultiTaskRegressor(
+        n_clusters=2, alpha=0.1, alpha_l2=0.01, random_state=0
+    ).fit(X, y, task_ids=task_ids)
+    U, s, _ = np.linalg.svd(model.coef_, full_matrices=False)
+    by_hand = KMeans(2, n_init=10, random_state=0).fit_predict((U * s)[:, :2])
+    assert adjusted_rand_score(model.cluster_labels_, by_hand) == 1.0
+    assert adjusted_rand_score(model.cluster_labels_, truth) == 1.0
