@@ -454,3 +454,35 @@ def test_clustered_labels_are_kmeans_on_the_scaled_singular_vectors():
     by_hand = KMeans(2, n_init=10, random_state=0).fit_predict((U * s)[:, :2])
     assert adjusted_rand_score(model.cluster_labels_, by_hand) == 1.0
     assert adjusted_rand_score(model.cluster_labels_, truth) == 1.0
+
+
+def test_learned_graph_attributes_are_the_inverse_covariance():
+    from sklearn_mtl.linear._graph_model import GraphMultiTaskRegressor
+
+    X, y, task_ids, _ = _regression(3)
+    model = GraphMultiTaskRegressor(graph="learned", alpha_graph=0.5).fit(
+        X, y, task_ids=task_ids
+    )
+    precision = np.linalg.inv(model.task_covariance_)
+    np.testing.assert_allclose(model.laplacian_, precision)
+    # Positively correlated tasks are linked with a positive weight:
+    # adjacency = -precision off the diagonal.
+    expected = -precision
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(model.adjacency_, expected)
+
+
+def test_cv_results_std_is_scikit_learns_population_std():
+    from sklearn_mtl.linear._cv import JointFeatureMultiTaskRegressorCV
+
+    # GridSearchCV reports np.std over the folds (ddof=0); so must the CV
+    # estimators' cv_results_, so that both can be compared.
+    X, y, task_ids, _ = _regression(4)
+    model = JointFeatureMultiTaskRegressorCV(alphas=4, cv=3).fit(
+        X, y, task_ids=task_ids
+    )
+    results = model.cv_results_
+    splits = np.column_stack([results[f"split{k}_test_score"] for k in range(3)])
+    np.testing.assert_allclose(results["mean_test_score"], splits.mean(axis=1))
+    np.testing.assert_allclose(results["std_test_score"], splits.std(axis=1))
+    assert np.all(results["std_test_score"] > 0)
