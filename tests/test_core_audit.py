@@ -257,8 +257,10 @@ def test_graph_objects_parameters_are_validated_at_fit(graph, name):
         "learned_eps0": LearnedGraph(eps=0.0),
     }[graph]
     X, y, task_ids, _ = _regression()
+    kind = type(graph).__name__
+    # The message names the estimator's graph parameter and the graph's own.
     with pytest.raises(
-        ValueError, match=f"'{name}' parameter of {type(graph).__name__}"
+        ValueError, match=rf"graph={kind}\(.*'{name}' parameter of {kind}"
     ):
         GraphMultiTaskRegressor(graph=graph).fit(X, y, task_ids=task_ids)
 

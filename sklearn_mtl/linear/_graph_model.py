@@ -7,7 +7,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 
 from .._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin
 from .._tasks import check_fit_data
@@ -222,7 +226,10 @@ class _GraphMultiTaskModel(BaseEstimator):
             # A graph object is a nested parameter: its own constraints
             # (KNNGraph(n_neighbors=0), LearnedGraph(eps=0), a TreeGraph of a
             # list) are checked here, naming the graph's parameter.
-            graph._validate_params()
+            try:
+                graph._validate_params()
+            except InvalidParameterError as exc:
+                raise InvalidParameterError(f"graph={graph!r}: {exc}") from exc
         fit_options = dict(solver=solver, tol=self.tol, max_iter=self.max_iter)
         if isinstance(graph, LearnedGraph):
             return self._fit_learned_graph(
