@@ -154,3 +154,48 @@ def _task_column_of(estimator, task_ids):
             f"parameter (task_column={task_column!r}), not both."
         )
     return task_column
+
+
+def target_position(tasks, target, n_tasks, name="target"):
+    """Position of the ``target`` label in the fitted tasks, with clear errors.
+
+    ``target=None`` is the only task of single-task data; otherwise it must be
+    one of ``tasks``. A label that matches a task only as text (``1`` against
+    ``"1"``) is named as a type mismatch, never silently treated as absent.
+    """
+    shown = f"{tasks.tolist()[:8]}{' ...' if len(tasks) > 8 else ''}"
+    if target is None:
+        if n_tasks == 1:
+            return 0
+        raise ValueError(
+            f"The data has {n_tasks} tasks; set {name} to the task to serve "
+            f"(one of {shown}); the other tasks are the sources."
+        )
+    if np.ndim(target) != 0:
+        raise ValueError(f"{name} must be a single task label, got {target!r}.")
+    matches = np.flatnonzero(tasks == target) if len(tasks) else []
+    if len(matches) == 0:
+        same_text = [t for t in tasks.tolist() if str(t) == str(target)]
+        hint = (
+            f" It matches {same_text[0]!r} only as text: {name} is a "
+            f"{type(target).__name__}, the task labels are "
+            f"{'strings' if tasks.dtype.kind in 'US' else 'numbers'}."
+            if same_text
+            else ""
+        )
+        raise ValueError(
+            f"{name}={target!r} is not among the tasks of the data: {shown}.{hint}"
+        )
+    return int(matches[0])
+
+
+def target_mask(labels, target, owner):
+    """Boolean mask of the rows of task ``target`` among validated, sample-aligned
+    ``labels`` (the domain-adaptation target), with :func:`target_position`'s
+    errors (absent label, label matching only as text) prefixed by ``owner``."""
+    tasks = np.unique(labels)
+    try:
+        position = target_position(tasks, target, len(tasks))
+    except ValueError as error:
+        raise ValueError(f"{owner}: {error}") from None
+    return np.asarray(labels == tasks[position], dtype=bool)

@@ -27,7 +27,8 @@ records the tasks on the estimator; the work is in private modules with one
 job each, whose names it re-exports:
 
 - :mod:`sklearn_mtl._task_labels`: task labels (``task_ids``, ``groups``,
-  ``task_column``) and their positions in ``tasks_``;
+  ``task_column``), their positions in ``tasks_`` and the rows of a
+  domain-adaptation target (``target_position``, ``target_mask``);
 - :mod:`sklearn_mtl._task_data`: :class:`TaskData` (the rows) and the
   caller's output layout;
 - :mod:`sklearn_mtl._task_targets`: targets, sample weights, wide targets
@@ -58,6 +59,8 @@ from ._task_labels import (
     _labels_to_index_or_unknown,
     _split_task_column,
     _task_column_of,
+    target_mask,
+    target_position,
 )
 from ._task_targets import (
     _check_classes,
@@ -76,6 +79,8 @@ __all__ = [
     "check_predict_data",
     "proba_output",
     "resolve_task_labels",
+    "target_mask",
+    "target_position",
     "task_rows",
 ]
 

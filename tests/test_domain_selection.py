@@ -481,3 +481,34 @@ def test_label_free_default_candidates_per_estimator_kind(monkeypatch):
         "linear_ot",
         "subspace_alignment",
     ]
+
+
+def test_domain_labels_are_read_by_the_task_convention():
+    """Splitters and scorers find the target through the task convention's
+    ``target_mask``: mixed label types are refused (never merged), a target
+    matching a domain only as text is named as such."""
+    from sklearn_mtl.metrics import make_prediction_entropy_scorer
+
+    X = np.arange(8.0).reshape(4, 2)
+    y = np.array([0, 1, 0, 1])
+    # np.asarray would merge 1 and "1" into one domain '1'.
+    with pytest.raises(ValueError, match="mixes label types"):
+        pack_leave_one_domain_out(X, y, [1, "1", 1, "1"])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        pack_leave_one_domain_out(X, y, [0.0, np.nan, 0.0, 1.0])
+
+    domains = np.array([0, 0, 1, 1])
+    split = SourceTargetShuffleSplit(target="1", n_splits=1, random_state=0)
+    with pytest.raises(ValueError, match="matches 1 only as text"):
+        next(split.split(X, y, task_ids=domains))
+
+    model = LogisticRegression().fit(X, y)
+    scorer = make_prediction_entropy_scorer(target="1")
+    with pytest.raises(ValueError, match="matches 1 only as text"):
+        scorer(model, X, y, task_ids=domains)
+    # The right label scores the target rows only.
+    proba = model.predict_proba(X[2:])
+    entropy = -np.mean(np.sum(proba * np.log(proba), axis=1))
+    assert make_prediction_entropy_scorer(target=1)(
+        model, X, y, task_ids=domains
+    ) == pytest.approx(-entropy)

@@ -20,9 +20,9 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils.metadata_routing import _raise_for_params
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import _num_samples, check_array
 
-from .._tasks import _as_labels, missing_labels
+from .._tasks import _as_labels, missing_labels, target_mask
 from ._scorer import _TaskIdsScorer
 
 __all__ = [
@@ -40,15 +40,7 @@ def _target_rows(X, task_ids, target, owner):
             f"{owner} needs task_ids to tell the target rows (task == {target!r}) "
             "from the source rows; pass task_ids (routed metadata or directly)."
         )
-    n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
-    labels = _as_labels(task_ids, n_samples)
-    is_target = np.asarray(labels == target, dtype=bool)
-    if not is_target.any():
-        raise ValueError(
-            f"{owner}: target={target!r} is not among the task labels "
-            f"{np.unique(labels).tolist()} of the rows to score."
-        )
-    return is_target
+    return target_mask(_as_labels(task_ids, _num_samples(X)), target, owner)
 
 
 class _DomainScorer(_TaskIdsScorer):

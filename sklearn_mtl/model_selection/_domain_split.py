@@ -23,7 +23,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._tasks import task_rows
+from .._tasks import _as_labels, target_mask, task_rows
 from ._split import _check_size, _draw_per_task, _task_sizes
 from ._task_splitter import _check_n_splits, _check_task_column, _TaskSplitter
 
@@ -40,12 +40,7 @@ def _target_mask(labels, target, owner):
             f"{owner} needs one task (domain) label per sample: task_ids, groups "
             "or task_column."
         )
-    is_target = np.asarray(labels == target, dtype=bool)
-    if not is_target.any():
-        raise ValueError(
-            f"{owner}: target={target!r} is not among the task labels "
-            f"{np.unique(labels).tolist()[:8]}."
-        )
+    is_target = target_mask(labels, target, owner)
     if is_target.all():
         raise ValueError(
             f"{owner}: every sample belongs to target={target!r}; there is no "
@@ -180,12 +175,13 @@ def pack_leave_one_domain_out(X, y, task_ids, *, target="target"):
     task_ids_packed : ndarray of shape (2 * n_samples,)
     """
     X, y = np.asarray(X), np.asarray(y)
-    task_ids = np.asarray(task_ids)
     if len(X) != len(y) or len(X) != len(task_ids):
         raise ValueError(
             f"X, y and task_ids have {len(X)}, {len(y)} and {len(task_ids)} rows; "
             "they must have the same number."
         )
+    # The task convention's reading: [1, "1"] is refused, never merged.
+    task_ids = _as_labels(task_ids, len(X))
     if np.any(task_ids == target):
         raise ValueError(
             f"target={target!r} is already a domain label; choose a label no "

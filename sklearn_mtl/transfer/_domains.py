@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
-from .._tasks import check_fit_data
+from .._tasks import check_fit_data, target_position
 
 __all__ = [
     "SourceTarget",
@@ -76,39 +76,6 @@ class SourceTarget:
                 np.ones(len(self.y_source), bool), np.zeros(len(self.y_target), bool)
             ],
         )
-
-
-def target_position(tasks, target, n_tasks, name="target"):
-    """Position of the ``target`` label in the fitted tasks, with clear errors.
-
-    ``target=None`` is the only task of single-task data; otherwise it must be
-    one of ``tasks``. A label that matches a task only as text (``1`` against
-    ``"1"``) is named as a type mismatch, never silently treated as absent.
-    """
-    shown = f"{tasks.tolist()[:8]}{' ...' if len(tasks) > 8 else ''}"
-    if target is None:
-        if n_tasks == 1:
-            return 0
-        raise ValueError(
-            f"The data has {n_tasks} tasks; set {name} to the task to serve "
-            f"(one of {shown}); the other tasks are the sources."
-        )
-    if np.ndim(target) != 0:
-        raise ValueError(f"{name} must be a single task label, got {target!r}.")
-    matches = np.flatnonzero(tasks == target) if len(tasks) else []
-    if len(matches) == 0:
-        same_text = [t for t in tasks.tolist() if str(t) == str(target)]
-        hint = (
-            f" It matches {same_text[0]!r} only as text: {name} is a "
-            f"{type(target).__name__}, the task labels are "
-            f"{'strings' if tasks.dtype.kind in 'US' else 'numbers'}."
-            if same_text
-            else ""
-        )
-        raise ValueError(
-            f"{name}={target!r} is not among the tasks of the data: {shown}.{hint}"
-        )
-    return int(matches[0])
 
 
 def split_source_target(
