@@ -111,3 +111,19 @@ def test_deep_methods_through_the_transfer_estimator(method):
         X, y_some, task_ids=np.where(domains == "s", "source", "target")
     )
     np.testing.assert_allclose(model.predict_proba(X), direct.predict_proba(X))
+
+
+def test_augment_without_target_labels_names_the_method():
+    """'augment' needs labelled target rows; with none the error names the
+    method (it used to name the internal target label 'target')."""
+    import numpy as np
+
+    from sklearn_mtl.transfer import TransferClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(float)
+    y[30:] = np.nan
+    domains = np.array(["s"] * 30 + ["t"] * 10)
+    with pytest.raises(ValueError, match="method='augment' learns target-specific"):
+        TransferClassifier(method="augment", target="t").fit(X, y, task_ids=domains)

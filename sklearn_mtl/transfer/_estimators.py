@@ -222,6 +222,12 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
             return _fit(clone(estimator), X, y, w)
         domains = np.where(is_source, "source", "target")
         if method == "augment":
+            if split.n_labelled_target == 0:
+                raise ValueError(
+                    "method='augment' learns target-specific feature copies from "
+                    "labelled target rows; the target has none. Use 'pooled' (the "
+                    "same model without target labels) or a domain adaptation."
+                )
             augment = FeatureAugmentation(target="target").fit(X, task_ids=domains)
             model = _fit(clone(estimator), augment.transform(X, task_ids=domains), y, w)
             return _WithTransform(augment, model)
@@ -429,8 +435,8 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
                     "('coral', 'kmm', 'kliep', 'discriminator', 'linear_ot', "
                     "'entropic_ot', 'subspace_alignment', 'tca', "
                     "'nearest_neighbors', 'class_regularized_ot', 'jda', 'jdot', "
-                    "'meda', 'spl', 'dann', 'deep_coral'), 'source_only', 'pooled', "
-                    "'augment' or 'auto'."
+                    "'meda', 'spl', 'dann', 'deep_coral'), 'source_only', 'pooled' "
+                    "or 'auto'."
                 )
             if method not in available:
                 raise ValueError(
