@@ -660,6 +660,14 @@ EXTRA_INVALID = {
     "network": [Ridge()],
     "n_experts": [0],
     "cv_folds": [1],
+    # Graph objects' own constraints, checked when the estimator fits.
+    "graph": [
+        sklearn_mtl.graphs.KNNGraph(n_neighbors=0),
+        sklearn_mtl.graphs.LearnedGraph(eps=0.0),
+        sklearn_mtl.graphs.TreeGraph([0, 1]),
+    ],
+    # Fixed task-loss weights that are all zero would train nothing.
+    "loss_weighting": [[0.0, 0.0, 0.0]],
 }
 
 
