@@ -2,6 +2,7 @@
 
 import pickle
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -515,3 +516,22 @@ def test_model_fitted_with_early_stopping_pickles(regression):
     np.testing.assert_array_equal(
         restored.predict(X, task_ids=task_ids), model.predict(X, task_ids=task_ids)
     )
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_unscaled_features_warn_at_the_users_call(kind):
+    """At |X| ~ 1e8 a network can train without diverging yet predict noise:
+    the fit warns (pointing at the caller's line), and not on scaled data."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    task_ids = np.repeat([0, 1], 30)
+    y = X[:, 0] + task_ids if kind == "regressor" else (X[:, 0] > 0).astype(int)
+    model = (MultiTaskRegressor if kind == "regressor" else MultiTaskClassifier)(
+        max_epochs=1, random_state=0
+    )
+    with pytest.warns(UserWarning, match="features are not scaled") as record:
+        model.fit(X * 1e8, y, task_ids=task_ids)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit(X, y, task_ids=task_ids)

@@ -339,6 +339,7 @@ class MultiTaskRegressor(MultiTaskRegressorMixin, _NeuralMultiTaskModel):
             multi_target=True,
             min_samples_per_task=2,
         )
+        self._warn_unscaled(data.X)
         import torch
 
         y_rows = data.y.reshape(data.n_rows, -1)
@@ -450,6 +451,7 @@ class MultiTaskClassifier(MultiTaskClassifierMixin, _NeuralMultiTaskModel):
             classifier=True,
             array_params=_ARRAY_PARAMS,
         )
+        self._warn_unscaled(data.X)
         import torch
 
         self.classes_ = np.unique(data.y)

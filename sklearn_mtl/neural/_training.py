@@ -8,6 +8,7 @@ functions, so importing this module needs neither.
 
 import copy
 import inspect
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -17,6 +18,10 @@ from sklearn.utils.validation import check_random_state
 from ._weighting import resolve_weighting
 
 __all__ = ["resolve_device"]
+
+# Largest |X| above which a network's fit warns that X is not scaled (raw
+# pixels, up to 255, stay below it).
+UNSCALED_FEATURES = 1e4
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
@@ -167,6 +172,28 @@ class _NetworkTrainingMixin:
                 "hidden_layer_sizes must be a tuple of positive integers (layer "
                 f"widths); got {tuple(sizes)!r}, where {bad[0]!r} is not a positive "
                 "integer."
+            )
+
+    def _warn_unscaled(self, *arrays, stacklevel=4):
+        """Warn when numeric inputs are far from unit scale: a network reads raw
+        features, and at 1e8 it can train without diverging yet predict
+        values of that size, or noise (silently wrong)."""
+        largest = max(
+            (
+                float(np.abs(a).max(initial=0))
+                for a in arrays
+                if np.issubdtype(np.asarray(a).dtype, np.number)
+            ),
+            default=0.0,
+        )
+        if largest > UNSCALED_FEATURES:
+            warnings.warn(
+                f"{type(self).__name__}: the features are not scaled (largest |X| "
+                f"= {largest:.3g}); the network reads them raw and its predictions "
+                "will be poor. Standardize X (e.g. StandardScaler in a Pipeline).",
+                UserWarning,
+                # The user's call: fit's wrapper, fit, this method, warn.
+                stacklevel=stacklevel,
             )
 
     def _diverged_error(self, X, diverged):

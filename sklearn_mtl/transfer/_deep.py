@@ -7,7 +7,6 @@ row, labelled or not, feeds the domain loss. This module imports without
 torch; fitting needs the ``neural`` extra.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,9 +33,6 @@ __all__ = [
     "DeepCORALClassifier",
     "DeepCORALRegressor",
 ]
-
-# Largest |X| above which the deep methods warn that X is not scaled.
-_UNSCALED_FEATURES = 1e4
 
 
 class _DeepDomainAdaptation(_NetworkTrainingMixin, BaseEstimator):
@@ -158,19 +154,7 @@ class _DeepDomainAdaptation(_NetworkTrainingMixin, BaseEstimator):
             )
         self.target_ = self.tasks_[split.target_position]
         X_labelled, y_labelled, weights, is_source = split.stacked()
-        largest = max(
-            np.abs(X_labelled).max(initial=0), np.abs(split.X_target_all).max(initial=0)
-        )
-        if largest > _UNSCALED_FEATURES:
-            # The network reads raw features: at 1e8 it trains without
-            # diverging yet predicts values of that size (silently wrong).
-            warnings.warn(
-                f"{type(self).__name__}: the features are not scaled (largest |X| "
-                f"= {largest:.3g}); the network reads them raw and its predictions "
-                "will be poor. Standardize X (e.g. StandardScaler in a Pipeline).",
-                UserWarning,
-                stacklevel=4,
-            )
+        self._warn_unscaled(X_labelled, split.X_target_all, stacklevel=5)
         return split, X_labelled, y_labelled, weights, is_source
 
     def _fit_network(self, split, X_labelled, targets, weights, is_source, n_outputs):
