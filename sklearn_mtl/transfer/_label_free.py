@@ -57,6 +57,14 @@ def resolve_scoring(name, classifier):
     regressor (interpolation consistency compares predicted classes)."""
     if name == "auto":
         return "interpolation_consistency" if classifier else "circular"
+    if name == "interpolation_consistency" and not classifier:
+        # Raised here: inside the fold loop, the scorer's ValueError would be
+        # read as "this candidate cannot run" and fit would fall back silently.
+        raise ValueError(
+            "unlabelled_scoring='interpolation_consistency' compares predicted "
+            "classes; a TransferRegressor needs 'circular', 'deep_embedded' or "
+            "'importance_weighted' ('auto': circular)."
+        )
     return name
 
 
