@@ -115,8 +115,9 @@ class GFK(_DomainTransformer):
         ``fit``.
     n_components : int, default=20
         Dimension ``d`` of both subspaces (MEDA's ``d = 20``); reduced, with
-        a warning, to ``min(n_source, n_target, n_features) - 1``. None:
-        ``min(50, bound)`` as the other subspace methods.
+        a warning, to ``min(n_source - 1, n_target - 1, n_features - 1)``.
+        None: ``min(50, min(n_source, n_target, n_features) - 1)`` as the
+        other subspace methods.
 
     Attributes
     ----------
@@ -165,7 +166,10 @@ class GFK(_DomainTransformer):
     def _fit_domains(self, X, target, source_labels):
         # Principal axes of both domains and the kernel between them.
         X_source, X_target = X[~target], X[target]
-        k = _n_components(self, len(X_source), len(X_target), X.shape[1])
+        # Full width would make both subspaces the whole space and G = I.
+        k = _n_components(
+            self, len(X_source), len(X_target), X.shape[1], full_width=False
+        )
         self.n_components_ = k
         self.source_components_ = _pca_basis(X_source, k)
         self.target_components_ = _pca_basis(X_target, k)

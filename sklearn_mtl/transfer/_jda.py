@@ -183,9 +183,10 @@ class JDA(_DomainTransformer):
         Task label of the target rows; must be one of the labels given to
         ``fit``.
     n_components : int, default=None
-        Embedding dimension. None: ``min(50, bound)``, with
-        ``bound = min(n_source, n_target, n_features) - 1``; a larger value
-        is reduced to ``bound`` (with a warning).
+        Embedding dimension. None: ``min(50, min(n_source,
+        n_target, n_features) - 1)``; a value above ``bound = min(n_source -
+        1, n_target - 1, n_features)`` is reduced to ``bound`` (with a
+        warning).
     kernel : {"linear", "rbf"}, default="linear"
         The embedding (see above).
     mu : float > 0, default=0.1

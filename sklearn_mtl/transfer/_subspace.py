@@ -3,7 +3,8 @@
 Transformers whose output has ``n_components_`` columns for every row, so a
 model trained on transformed sources reads transformed targets (target rows:
 ``task_ids`` None in ``transform``). ``n_components`` is bounded by the data:
-at most ``min(n_source, n_target, n_features) - 1``.
+at most ``min(n_source - 1, n_target - 1, n_features)``, and by default
+(None) ``min(50, min(n_source, n_target, n_features) - 1)``.
 """
 
 import warnings
@@ -19,23 +20,31 @@ from ._transformers import _DomainTransformer
 __all__ = ["SubspaceAlignment", "TCA"]
 
 
-def _n_components(transformer, n_source, n_target, n_features):
-    """``n_components`` bounded by ``min(n_source, n_target, n_features) - 1``.
+def _n_components(transformer, n_source, n_target, n_features, *, full_width=True):
+    """``n_components`` bounded by ``min(n_source - 1, n_target - 1, n_features)``.
 
     A PCA of ``n`` centred rows has at most ``n - 1`` informative directions;
     asking for more gives arbitrary ones (what makes 800 components on
-    157-row domains fail). None: ``min(50, bound)``; more than the bound is
-    reduced to it with a warning.
+    157-row domains fail). ``d`` features give ``d`` directions when the rows
+    outnumber them, so an explicit ``n_components=d`` is kept (it was cut to
+    ``d - 1`` with a warning, leaving a user of 2 features no way to keep
+    both). ``full_width=False`` (GFK, whose subspaces would otherwise be the
+    whole space, ``G = I``) bounds by ``n_features - 1``. None: ``min(50,
+    min(n_source, n_target, n_features) - 1)``, a reduction by default as
+    before; more than the bound is reduced to it with a warning.
     """
-    bound = max(min(n_source, n_target, n_features) - 1, 1)
+    if transformer.n_components is None:
+        return min(50, max(min(n_source, n_target, n_features) - 1, 1))
+    feature_bound = n_features if full_width else n_features - 1
+    bound = max(min(n_source - 1, n_target - 1, feature_bound), 1)
     requested = transformer.n_components
-    if requested is None:
-        return min(50, bound)
     if requested > bound:
+        features = "n_features" if full_width else "n_features - 1"
         warnings.warn(
             f"{type(transformer).__name__}: n_components={requested} is more "
-            f"than the data allow (min(n_source={n_source}, n_target={n_target}, "
-            f"n_features={n_features}) - 1 = {bound}); using {bound}.",
+            f"than the data allow (min(n_source - 1={n_source - 1}, "
+            f"n_target - 1={n_target - 1}, {features}={feature_bound}) = "
+            f"{bound}); using {bound}.",
             UserWarning,
             stacklevel=3,
         )
@@ -69,9 +78,10 @@ class SubspaceAlignment(_DomainTransformer):
         Task label of the target rows; must be one of the labels given to
         ``fit``.
     n_components : int, default=None
-        Dimension of the subspaces. None: ``min(50, bound)``, with
-        ``bound = min(n_source, n_target, n_features) - 1``; a larger value
-        is reduced to ``bound`` (with a warning).
+        Dimension of the subspaces. None: ``min(50, min(n_source,
+        n_target, n_features) - 1)``; a value above ``bound = min(n_source -
+        1, n_target - 1, n_features)`` is reduced to ``bound`` (with a
+        warning).
 
     Attributes
     ----------
@@ -150,9 +160,10 @@ class TCA(_DomainTransformer):
         Task label of the target rows; must be one of the labels given to
         ``fit``.
     n_components : int, default=None
-        Embedding dimension. None: ``min(50, bound)``, with
-        ``bound = min(n_source, n_target, n_features) - 1``; a larger value
-        is reduced to ``bound`` (with a warning).
+        Embedding dimension. None: ``min(50, min(n_source,
+        n_target, n_features) - 1)``; a value above ``bound = min(n_source -
+        1, n_target - 1, n_features)`` is reduced to ``bound`` (with a
+        warning).
     kernel : {"linear", "rbf"}, default="linear"
         Kernel ``k``.
     mu : float > 0, default=1.0
