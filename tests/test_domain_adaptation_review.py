@@ -64,3 +64,22 @@ def test_gfk_keeps_a_proper_subspace():
     X, y, domains, _ = _rotated_two_features()
     with pytest.warns(UserWarning, match=r"n_features - 1=1\) = 1"):
         assert GFK(target=1, n_components=2).fit(X, task_ids=domains).n_components_ == 1
+
+
+def test_method_meda_does_not_warn_about_a_default_the_user_never_set():
+    """``method="meda"`` (and "auto", which fits it at every fold) built a
+    MEDAClassifier with its 20 GFK components and warned, 10 times per
+    "auto" fit, that 2 features allow 1; a MEDAClassifier the user passes
+    with n_components=20 still warns."""
+    from sklearn_mtl.transfer._estimators import TransferClassifier
+    from sklearn_mtl.transfer._meda import MEDAClassifier
+
+    X, y, domains, y_true = _rotated_two_features(n_source=60, n_target=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TransferClassifier(method="meda", target=1).fit(X, y, task_ids=domains)
+        TransferClassifier(target=1).fit(X, y, task_ids=domains)  # auto
+    with pytest.warns(UserWarning, match="GFK: n_components=20"):
+        TransferClassifier(
+            MEDAClassifier(n_components=20), method="meda", target=1
+        ).fit(X, y, task_ids=domains)

@@ -15,6 +15,8 @@ unless it is a ``MEDAClassifier``, whose settings are then taken (its
 neighbour rule, as in the authors' code.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 
@@ -127,7 +129,16 @@ def fit_extra_method(model, method, split, cache, helpers):
         return with_transform(transformer, model_)
     X_all, y_all, w_all, domains = all_target_rows(split, classifier)
     if method == "meda":
-        return _meda(model).fit(X_all, y_all, task_ids=domains, sample_weight=w_all)
+        meda = _meda(model)
+        with warnings.catch_warnings():
+            if not isinstance(model.estimator, type(meda)):
+                # MEDA's 20 GFK components are its published default, not the
+                # caller's choice: capping them on low-dimensional data is
+                # expected, and "auto" would repeat the warning at every fold.
+                warnings.filterwarnings(
+                    "ignore", message="GFK: n_components=", category=UserWarning
+                )
+            return meda.fit(X_all, y_all, task_ids=domains, sample_weight=w_all)
     if method == "jdot":
         from ._jdot import JDOTClassifier, JDOTRegressor
 
