@@ -398,3 +398,25 @@ def test_pickle_round_trip(model):
     np.testing.assert_array_equal(
         restored.predict(X, task_ids=names), model.predict(X, task_ids=names)
     )
+
+
+def test_user_graph_without_constraints_fits(regression):
+    """A user's TaskGraph subclass that declares no constraints (and stores
+    its settings under other names, so get_params cannot read them) fits as
+    the same fixed graph given as a matrix."""
+    from sklearn_mtl.graphs import TaskGraph
+
+    class StrengthGraph(TaskGraph):
+        def __init__(self, strength=2.0):
+            self._strength = strength
+
+        def adjacency(self, tasks, task_coef=None):
+            n = len(tasks)
+            return sp.csr_matrix(self._strength * (np.ones((n, n)) - np.eye(n)))
+
+    X, y, task_ids = regression
+    n_tasks = len(np.unique(task_ids))
+    custom = GraphMultiTaskRegressor(graph=StrengthGraph()).fit(X, y, task_ids=task_ids)
+    matrix = 2.0 * (np.ones((n_tasks, n_tasks)) - np.eye(n_tasks))
+    given = GraphMultiTaskRegressor(graph=matrix).fit(X, y, task_ids=task_ids)
+    np.testing.assert_allclose(custom.coef_, given.coef_, rtol=1e-8, atol=1e-10)

@@ -222,10 +222,11 @@ class _GraphMultiTaskModel(BaseEstimator):
         """
         solver = self._resolved_solver()
         graph = resolve_graph(self.graph)
-        if graph is not None:
+        if graph is not None and graph._parameter_constraints:
             # A graph object is a nested parameter: its own constraints
             # (KNNGraph(n_neighbors=0), LearnedGraph(eps=0), a TreeGraph of a
-            # list) are checked here, naming the graph's parameter.
+            # list) are checked here, naming the graph's parameter. A user's
+            # TaskGraph subclass declaring none is not asked for get_params.
             try:
                 graph._validate_params()
             except InvalidParameterError as exc:
