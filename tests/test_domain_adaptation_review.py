@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_mtl.transfer._gfk import GFK
@@ -83,3 +84,30 @@ def test_method_meda_does_not_warn_about_a_default_the_user_never_set():
         TransferClassifier(
             MEDAClassifier(n_components=20), method="meda", target=1
         ).fit(X, y, task_ids=domains)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_circular_validation_of_a_pipeline_ending_in_a_transfer_estimator(routing):
+    """Scaling then adaptation is the common pipeline; circular validation
+    refitted it on the target rows alone and raised "target=1 is not among
+    the tasks of the data: [0]". Through an identity step it must score as
+    the bare estimator does."""
+    import sklearn
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from sklearn_mtl.metrics._domain_validation import make_circular_validation_scorer
+    from sklearn_mtl.transfer._estimators import TransferClassifier
+
+    X, y, domains, _ = _rotated_two_features(n_source=80, n_target=40)
+    scorer = make_circular_validation_scorer(1)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        bare = TransferClassifier(method="coral", target=1)
+        piped = make_pipeline(FunctionTransformer(), clone(bare))
+        fit_params = {"task_ids": domains}
+        if not routing:
+            fit_params = {"transferclassifier__task_ids": domains}
+        piped.fit(X, y, **fit_params)
+        bare.fit(X, y, task_ids=domains)
+        expected = scorer(bare, X, y, task_ids=domains)
+        assert scorer(piped, X, y, task_ids=domains) == pytest.approx(expected)

@@ -8,10 +8,12 @@ by default; target rows are ``task_ids == target``).
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -176,27 +178,46 @@ _BACKWARD_SOURCE_ONLY = {
 }
 
 
+def _is_transfer(estimator):
+    return hasattr(estimator, "method_") and hasattr(estimator, "allow_unlabelled")
+
+
 def _backward_fit_predict(estimator, X, is_target, y_pseudo):
     """Fit ``estimator``'s method from the (pseudo-labelled) target back to the
     (unlabelled) source rows; predictions for the source rows."""
     X_source, X_target = X[~is_target], X[is_target]
-    if hasattr(estimator, "method_") and hasattr(estimator, "allow_unlabelled"):
-        method = estimator.method_
+    # A Pipeline ending in a Transfer* estimator (scaling, then adaptation) is
+    # swapped through its last step; refitting it on the target rows alone
+    # failed with "target=... is not among the tasks of the data".
+    step = ""
+    transfer = estimator
+    if isinstance(estimator, Pipeline) and _is_transfer(estimator.steps[-1][1]):
+        step = estimator.steps[-1][0] + "__"
+        transfer = estimator.steps[-1][1]
+    if _is_transfer(transfer):
+        method = transfer.method_
         if method in _BACKWARD_SOURCE_ONLY:
             method = "source_only"
+        swapped = {
+            "method": method,
+            "target": 1,
+            "source_estimator": None,
+            "task_column": None,
+            "allow_unlabelled": True,
+        }
         backward = clone(estimator).set_params(
-            method=method,
-            target=1,
-            source_estimator=None,
-            task_column=None,
-            allow_unlabelled=True,
+            **{step + name: value for name, value in swapped.items()}
         )
         # Roles swapped: the old target (task 0) is the labelled source, the
         # old source (task 1) the unlabelled target; labels coded 0..K-1.
         y = np.full(len(X), np.nan)
         y[is_target] = y_pseudo
         roles = np.where(is_target, 0, 1)
-        backward.fit(X, y, task_ids=roles)
+        if step and not get_config()["enable_metadata_routing"]:
+            # Without metadata routing a Pipeline takes step-prefixed params.
+            backward.fit(X, y, **{step + "task_ids": roles})
+        else:
+            backward.fit(X, y, task_ids=roles)
         return backward.predict(X_source)
     # Any other model: no adaptation to swap; trained on the pseudo-labels.
     return clone(estimator).fit(X_target, y_pseudo).predict(X_source)
