@@ -111,3 +111,25 @@ def test_circular_validation_of_a_pipeline_ending_in_a_transfer_estimator(routin
         bare.fit(X, y, task_ids=domains)
         expected = scorer(bare, X, y, task_ids=domains)
         assert scorer(piped, X, y, task_ids=domains) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("method", ["coral", "meda", "jdot", "spl"])
+def test_every_method_returns_the_labels_type(method):
+    """Integer labels (some target rows marked None in an object y): the
+    methods fitted on every target row (meda, jdot, spl, dann, deep_coral)
+    returned float classes_ and predictions (0.0, 1.0) where the others
+    return the integers given."""
+    from sklearn_mtl.transfer._estimators import TransferClassifier
+
+    X, y, domains, _ = _rotated_two_features(n_source=60, n_target=40)
+    y_object = np.array([None if np.isnan(v) else int(v) for v in y], dtype=object)
+    y_object[60:64] = [0, 1, 0, 1]  # a few labelled target rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = TransferClassifier(method=method, target=1, random_state=0)
+        model.fit(X, y_object, task_ids=domains)
+    assert model.classes_.dtype.kind == "i"
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+    predicted = model.predict(X[domains == 1])
+    assert predicted.dtype == model.classes_.dtype
+    assert set(predicted) <= {0, 1}

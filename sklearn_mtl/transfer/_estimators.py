@@ -450,7 +450,10 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         self.target_ = self.tasks_[split.target_position]
         self.estimator_ = self._fit_method(method, split, cache)
         if self._classifier:
-            self.classes_ = np.asarray(self.estimator_.classes_)
+            self.classes_ = _labels_dtype(
+                np.asarray(self.estimator_.classes_),
+                np.concatenate([split.y_source, split.y_target]),
+            )
         return self
 
     def _predict_source_rows(self, X):
@@ -508,7 +511,26 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         X = self._target_X(X)
-        return np.asarray(self.estimator_.predict(X))
+        y_pred = np.asarray(self.estimator_.predict(X))
+        if self._classifier and y_pred.dtype != self.classes_.dtype:
+            # The methods fitted on every target row (meda, jdot, dann, ...)
+            # see a float y (NaN marks the unlabelled rows): their classes
+            # are mapped back to the labels' own type.
+            fitted = np.asarray(self.estimator_.classes_)
+            return self.classes_[np.searchsorted(fitted, y_pred)]
+        return y_pred
+
+
+def _labels_dtype(classes, labels):
+    """``classes`` in the dtype of the integer ``labels`` given to ``fit``
+    when a method returned them as floats (0.0, 1.0 for 0, 1); else as is."""
+    if (
+        classes.dtype.kind == "f"
+        and labels.dtype.kind in "iu"
+        and np.all(classes == np.round(classes))
+    ):
+        return classes.astype(labels.dtype)
+    return classes
 
 
 class TransferRegressor(
