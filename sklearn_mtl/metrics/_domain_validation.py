@@ -378,8 +378,10 @@ def make_circular_validation_scorer(target, *, score_func=None, greater_is_bette
     (``method_``: "auto" is not rerun) and the roles swapped; methods that
     need labels on the target (target_only, parameter, finetune, warm_start,
     tradaboost) and "pooled" go back as "source_only" (the backward target has
-    no label). Any other model is fitted on the pseudo-labelled target rows
-    alone. Pseudo-labels of a single class make the backward model predict
+    no label). A ``Pipeline`` whose last step is such an estimator is swapped
+    through that step (``task_ids`` routed, or passed to that step when
+    metadata routing is off). Any other model is fitted on the
+    pseudo-labelled target rows alone. Pseudo-labels of a single class make the backward model predict
     that class (no fit, no error).
 
     Source rows whose label is missing (NaN or None) are part of the
