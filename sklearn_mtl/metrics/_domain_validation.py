@@ -381,8 +381,8 @@ def make_circular_validation_scorer(target, *, score_func=None, greater_is_bette
     no label). A ``Pipeline`` whose last step is such an estimator is swapped
     through that step (``task_ids`` routed, or passed to that step when
     metadata routing is off). Any other model is fitted on the
-    pseudo-labelled target rows alone. Pseudo-labels of a single class make the backward model predict
-    that class (no fit, no error).
+    pseudo-labelled target rows alone. Pseudo-labels of a single class make
+    the backward model predict that class (no fit, no error).
 
     Source rows whose label is missing (NaN or None) are part of the
     backward model's unlabelled target but are not scored. Reverse
