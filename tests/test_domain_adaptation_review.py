@@ -133,3 +133,19 @@ def test_every_method_returns_the_labels_type(method):
     predicted = model.predict(X[domains == 1])
     assert predicted.dtype == model.classes_.dtype
     assert set(predicted) <= {0, 1}
+
+
+def test_a_target_that_is_no_task_is_named_with_unlabelled_rows():
+    """target=5 (a typo) with unlabelled target rows raised "Task 1 has 100
+    row(s) whose label is missing ... allowed only in task(s) [5]", blaming
+    the data; the error names the target."""
+    from sklearn_mtl.transfer._estimators import TransferClassifier
+
+    X, y, domains, _ = _rotated_two_features(n_source=60, n_target=40)
+    with pytest.raises(ValueError, match=r"target=5 is not among the tasks"):
+        TransferClassifier(method="coral", target=5).fit(X, y, task_ids=domains)
+    # A genuine missing source label still names its task.
+    y_bad = y.copy()
+    y_bad[0] = np.nan
+    with pytest.raises(ValueError, match=r"Task 0 has 1 row\(s\) whose label"):
+        TransferClassifier(method="coral", target=1).fit(X, y_bad, task_ids=domains)

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
+from .._task_labels import _as_labels
 from .._tasks import check_fit_data, target_position
 
 __all__ = [
@@ -112,6 +113,16 @@ def split_source_target(
             unlabelled_tasks=unlabelled_tasks,
         )
     except ValueError as exc:
+        if (
+            allow_unlabelled
+            and estimator.target is not None
+            and task_ids is not None
+            and "allowed only in task" in str(exc)
+        ):
+            # A target that is no task (a typo) made every target row's
+            # missing label look like a missing source label: name the target.
+            tasks = np.unique(_as_labels(task_ids, len(task_ids)))
+            target_position(tasks, estimator.target, len(tasks))
         if allow_unlabelled or "contains NaN" not in str(exc):
             raise
         raise ValueError(
