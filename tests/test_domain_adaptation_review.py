@@ -149,3 +149,11 @@ def test_a_target_that_is_no_task_is_named_with_unlabelled_rows():
     y_bad[0] = np.nan
     with pytest.raises(ValueError, match=r"Task 0 has 1 row\(s\) whose label"):
         TransferClassifier(method="coral", target=1).fit(X, y_bad, task_ids=domains)
+
+
+def test_leave_one_domain_out_on_unpacked_data_says_how_to_pack():
+    from sklearn_mtl.model_selection._domain_split import LeaveOneDomainOut
+
+    X, y, domains, _ = _rotated_two_features(n_source=20, n_target=10)
+    with pytest.raises(ValueError, match=r"pack_leave_one_domain_out\(X, y"):
+        list(LeaveOneDomainOut().split(X, y, task_ids=domains))

@@ -267,7 +267,15 @@ class LeaveOneDomainOut(_TaskSplitter):
 
     def _origins(self, X, groups, task_ids):
         labels = self._labels(X, None, groups, task_ids)
-        is_copy = _target_mask(labels, self.target, "LeaveOneDomainOut")
+        try:
+            is_copy = _target_mask(labels, self.target, "LeaveOneDomainOut")
+        except ValueError as exc:
+            # Most often plain (unpacked) data: say how to lay it out.
+            raise ValueError(
+                f"{exc} LeaveOneDomainOut splits data laid out by "
+                "pack_leave_one_domain_out(X, y, task_ids, "
+                f"target={self.target!r})."
+            ) from exc
         sources = np.flatnonzero(~is_copy)
         copies = np.flatnonzero(is_copy)
         if len(copies) != len(sources):
