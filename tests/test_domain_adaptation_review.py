@@ -157,3 +157,17 @@ def test_leave_one_domain_out_on_unpacked_data_says_how_to_pack():
     X, y, domains, _ = _rotated_two_features(n_source=20, n_target=10)
     with pytest.raises(ValueError, match=r"pack_leave_one_domain_out\(X, y"):
         list(LeaveOneDomainOut().split(X, y, task_ids=domains))
+
+
+def test_target_only_with_one_labelled_class_names_the_method():
+    """Three target labels of one class: the error came from
+    LogisticRegression ("This solver needs samples of at least 2 classes"),
+    naming neither the method nor the target."""
+    from sklearn_mtl.transfer._estimators import TransferClassifier
+
+    X, y, domains, _ = _rotated_two_features(n_source=60, n_target=40)
+    y[60:63] = 1.0
+    with pytest.raises(ValueError, match=r"method='target_only'.*one class"):
+        TransferClassifier(method="target_only", target=1).fit(X, y, task_ids=domains)
+    # auto skips it (few labels: label-free candidates) and still fits.
+    assert TransferClassifier(target=1).fit(X, y, task_ids=domains).method_

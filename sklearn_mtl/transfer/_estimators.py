@@ -202,6 +202,14 @@ class _TransferModel(_MethodSelectionMixin, BaseEstimator):
         estimator = self._base_estimator()
         Xt, yt, wt = split.X_target, split.y_target, split.w_target
         if method == "target_only":
+            if self._classifier and len(np.unique(yt)) < 2:
+                # Else the base estimator's own error, naming neither.
+                raise ValueError(
+                    f"method='target_only' trains on the labelled target rows "
+                    f"alone, but they hold one class ({np.unique(yt).tolist()}); "
+                    "it needs at least 2. Use a method that also learns from "
+                    "the sources."
+                )
             return _fit(clone(estimator), Xt, yt, wt)
         if method == "source_only":
             return self._source_model(split, cache)
