@@ -171,3 +171,36 @@ def test_target_only_with_one_labelled_class_names_the_method():
         TransferClassifier(method="target_only", target=1).fit(X, y, task_ids=domains)
     # auto skips it (few labels: label-free candidates) and still fits.
     assert TransferClassifier(target=1).fit(X, y, task_ids=domains).method_
+
+
+def test_default_score_with_task_ids_scores_the_target_rows_only():
+    """``SourceTargetShuffleSplit`` puts source rows in every test fold; the
+    default ``score`` predicted them as target rows and counted them, so
+    ``cross_validate`` without target labels reported a source-domain
+    accuracy (0.975, 0.9 here) as the target's. With task_ids only the
+    target's labelled rows are scored, and none raises."""
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    from sklearn_mtl.model_selection._domain_split import SourceTargetShuffleSplit
+    from sklearn_mtl.transfer._estimators import TransferClassifier
+
+    X, y, domains, y_true = _rotated_two_features()
+    target = domains == 1
+    model = TransferClassifier(method="coral", target=1).fit(X, y, task_ids=domains)
+    on_target = model.score(X[target], y_true[target])
+    assert model.score(X, y_true, task_ids=domains) == pytest.approx(on_target)
+    with pytest.raises(ValueError, match="no label"):
+        model.score(X, y, task_ids=domains)  # target rows unlabelled
+    with pytest.raises(ValueError, match="no row of the target task 1"):
+        model.score(X[~target], y_true[~target], task_ids=domains[~target])
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(ValueError, match="no label"):
+            cross_validate(
+                TransferClassifier(method="coral", target=1),
+                X,
+                y,
+                params={"task_ids": domains},
+                cv=SourceTargetShuffleSplit(1, n_splits=2, random_state=0),
+                error_score="raise",
+            )

@@ -20,7 +20,8 @@ _DOC = """
     missing target label instead. ``use_target_labels=False`` treats every
     target row as unlabelled in ``fit`` even when ``y`` holds its label (so
     that a splitter can keep the labels for scoring, as skada masks them);
-    ``score`` skips rows without a label.
+    ``score`` skips rows without a label and, given ``task_ids``, rows of
+    other tasks (held-out source rows of a domain splitter).
 
     Methods (``method``, grid-searchable):
 

@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import has_fit_parameter
 
+from .._task_labels import _as_labels
 from .._tasks import missing_labels
 from ._transformers import CORAL
 
@@ -36,21 +37,36 @@ class _WithTransform:
         return self.model.predict(self.source_features(X))
 
 
-def _labelled_score(score, X, y, task_ids, sample_weight):
-    """``score`` on the rows of ``y`` that have a label (NaN / None: none).
+def _labelled_score(score, X, y, task_ids, sample_weight, target=None):
+    """``score`` on the target's rows of ``y`` that have a label (NaN / None:
+    none).
 
     Unlabelled target rows may sit in a test fold of ``cross_validate`` or
-    ``GridSearchCV``; they have nothing to be scored against.
+    ``GridSearchCV``; they have nothing to be scored against. With
+    ``task_ids``, rows of other tasks (the held-out *source* rows of
+    ``SourceTargetShuffleSplit`` or ``LeaveOneDomainOut``) are not scored
+    either: predicted as target rows, they made the default score of a
+    cross-validation a source-domain figure, silently.
     """
     y_array = np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
     if y_array.ndim != 1:
         return score(X, y, task_ids=task_ids, sample_weight=sample_weight)
     keep = ~missing_labels(y_array)
+    if task_ids is not None and target is not None:
+        of_target = _as_labels(task_ids, len(y_array)) == target
+        if not of_target.any():
+            raise ValueError(
+                f"task_ids has no row of the target task "
+                f"{getattr(target, 'item', lambda: target)()!r}; score "
+                "serves the target only (rows of other tasks are not scored)."
+            )
+        keep &= of_target
     if keep.all():
         return score(X, y, task_ids=task_ids, sample_weight=sample_weight)
     if not keep.any():
         raise ValueError(
-            "y has no label (every entry is NaN or None); there is nothing to score."
+            "y has no label (every entry is NaN or None) on the target's rows; "
+            "there is nothing to score."
         )
     rows = np.flatnonzero(keep)
     y_kept = y_array[rows]
@@ -80,7 +96,8 @@ class TargetRegressorScoreMixin:
         y : array-like of shape (n_samples,)
             True values; NaN marks a row without a label (skipped).
         task_ids : array-like of shape (n_samples,), default=None
-            Ignored: every row is served as the target task.
+            Task of each row: only the target task's rows are scored (None:
+            every row is a target row).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
@@ -89,7 +106,9 @@ class TargetRegressorScoreMixin:
         score : float
             R² of the labelled rows.
         """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
+        return _labelled_score(
+            super().score, X, y, task_ids, sample_weight, getattr(self, "target_", None)
+        )
 
 
 class TargetClassifierScoreMixin:
@@ -106,7 +125,8 @@ class TargetClassifierScoreMixin:
         y : array-like of shape (n_samples,)
             True labels; NaN or None marks a row without a label (skipped).
         task_ids : array-like of shape (n_samples,), default=None
-            Ignored: every row is served as the target task.
+            Task of each row: only the target task's rows are scored (None:
+            every row is a target row).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
@@ -115,7 +135,9 @@ class TargetClassifierScoreMixin:
         score : float
             Accuracy of the labelled rows.
         """
-        return _labelled_score(super().score, X, y, task_ids, sample_weight)
+        return _labelled_score(
+            super().score, X, y, task_ids, sample_weight, getattr(self, "target_", None)
+        )
 
 
 def _coral_sources(split, X_target):
