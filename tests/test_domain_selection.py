@@ -496,6 +496,13 @@ def test_domain_labels_are_read_by_the_task_convention():
         pack_leave_one_domain_out(X, y, [1, "1", 1, "1"])
     with pytest.raises(ValueError, match="NaN or infinity"):
         pack_leave_one_domain_out(X, y, [0.0, np.nan, 0.0, 1.0])
+    # Numbered domains with the default string target would give labels that
+    # LeaveOneDomainOut then refuses: said at once, with the way out.
+    with pytest.raises(ValueError, match="target=-1 for numbered domains"):
+        pack_leave_one_domain_out(X, y, [0, 0, 1, 1])
+    Xp, yp, tp = pack_leave_one_domain_out(X, y, [0, 0, 1, 1], target=-1)
+    splits = list(LeaveOneDomainOut(target=-1).split(Xp, yp, task_ids=tp))
+    assert len(splits) == 2
 
     domains = np.array([0, 0, 1, 1])
     split = SourceTargetShuffleSplit(target="1", n_splits=1, random_state=0)

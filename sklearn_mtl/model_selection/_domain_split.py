@@ -182,6 +182,14 @@ def pack_leave_one_domain_out(X, y, task_ids, *, target="target"):
         )
     # The task convention's reading: [1, "1"] is refused, never merged.
     task_ids = _as_labels(task_ids, len(X))
+    if isinstance(target, str) != (task_ids.dtype.kind in "US"):
+        # Mixed label types are refused by every splitter and estimator.
+        raise ValueError(
+            f"target={target!r} is a {type(target).__name__} but the domain labels "
+            f"are {'strings' if task_ids.dtype.kind in 'US' else 'numbers'}; "
+            "pass a target label of the same kind (e.g. target=-1 for numbered "
+            "domains)."
+        )
     if np.any(task_ids == target):
         raise ValueError(
             f"target={target!r} is already a domain label; choose a label no "
