@@ -204,3 +204,53 @@ def test_default_score_with_task_ids_scores_the_target_rows_only():
                 cv=SourceTargetShuffleSplit(1, n_splits=2, random_state=0),
                 error_score="raise",
             )
+
+
+def test_domain_transformers_name_their_output_columns():
+    """get_feature_names_out / set_output: a map within feature space keeps the
+    input names, a projection names its components, FeatureAugmentation its
+    three blocks; the pandas output holds the same numbers as the array."""
+    import pandas as pd
+
+    from sklearn_mtl.transfer import (
+        CORAL,
+        GFK,
+        JDA,
+        TCA,
+        FeatureAugmentation,
+        LinearOTMapping,
+        SubspaceAlignment,
+    )
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    domains = np.repeat(["s", "t"], 30)
+    y = (X["a"].to_numpy() > 0).astype(float)
+    y[30:] = np.nan
+    expected = {
+        CORAL: list("abcd"),
+        LinearOTMapping: list("abcd"),
+        TCA: ["tca0", "tca1"],
+        JDA: ["jda0", "jda1"],
+        SubspaceAlignment: ["subspacealignment0", "subspacealignment1"],
+        GFK: ["gfk0", "gfk1", "gfk2", "gfk3"],
+        FeatureAugmentation: [
+            f"{block}__{f}" for block in ("shared", "source", "target") for f in "abcd"
+        ],
+    }
+    for kind, names in expected.items():
+        params = {"n_components": 2} if kind in (TCA, JDA, SubspaceAlignment) else {}
+        if kind is GFK:
+            params = {"n_components": 3}
+        model = kind(target="t", **params).fit(X, y, task_ids=domains)
+        assert list(model.get_feature_names_out()) == names, kind.__name__
+        frame = (
+            clone(model)
+            .set_output(transform="pandas")
+            .fit(X, y, task_ids=domains)
+            .transform(X, task_ids=domains)
+        )
+        assert list(frame.columns) == names
+        np.testing.assert_allclose(
+            frame.to_numpy(), model.transform(X, task_ids=domains)
+        )

@@ -159,6 +159,12 @@ class GFK(_DomainTransformer):
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
     }
 
+    _one_to_one_features = False
+
+    @property
+    def _n_features_out(self):
+        return self.sqrt_kernel_.shape[1]
+
     def __init__(self, target=None, n_components=20):
         self.target = target
         self.n_components = n_components

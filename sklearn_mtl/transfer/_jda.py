@@ -263,6 +263,12 @@ class JDA(_DomainTransformer):
     }
     _reads_source_classes = True
 
+    _one_to_one_features = False
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
     def __init__(
         self,
         target=None,

@@ -115,6 +115,12 @@ class SubspaceAlignment(_DomainTransformer):
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
     }
 
+    _one_to_one_features = False
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
     def __init__(self, target=None, n_components=None):
         self.target = target
         self.n_components = n_components
@@ -209,6 +215,12 @@ class TCA(_DomainTransformer):
         "mu": [Interval(Real, 0, None, closed="neither")],
         "gamma": [None, Interval(Real, 0, None, closed="neither")],
     }
+
+    _one_to_one_features = False
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
 
     def __init__(
         self, target=None, n_components=None, kernel="linear", mu=1.0, gamma=None

@@ -5,7 +5,12 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, InvalidParameterError
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _generate_get_feature_names_out,
+    check_is_fitted,
+    validate_data,
+)
 
 from .._tasks import _as_labels, _labels_to_index
 from ._domains import source_class_labels, target_position
@@ -32,6 +37,10 @@ class _DomainTransformer(TransformerMixin, BaseEstimator):
 
     # Rows each domain needs in fit (a mean and a spread need 2).
     _min_domain_rows = 2
+    # Output columns: the input features (a map of each row within feature
+    # space: CORAL, the OT maps) or, for a projection (SA, TCA, JDA, GFK),
+    # ``_n_features_out`` new ones named after the class.
+    _one_to_one_features = True
     # Whether fit reads the source rows' class labels (y is then required).
     _reads_source_classes = False
 
@@ -39,6 +48,26 @@ class _DomainTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = self._reads_source_classes
         return tags
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns (so ``set_output`` works in pipelines).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; by default ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        if self._one_to_one_features:
+            return _check_feature_names_in(self, input_features)
+        return _generate_get_feature_names_out(
+            self, self._n_features_out, input_features=input_features
+        )
 
     # Not skipping nested validation: JDA fits a user's estimator inside.
     @_fit_context(prefer_skip_nested_validation=False)
@@ -184,6 +213,31 @@ class FeatureAugmentation(_DomainTransformer):
 
     def _fit_domains(self, X, is_target, source_labels):
         pass
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the three blocks: ``shared__f``, ``source__f``,
+        ``target__f`` for each input feature ``f``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; by default ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        return np.array(
+            [
+                f"{block}__{name}"
+                for block in ("shared", "source", "target")
+                for name in names
+            ],
+            dtype=object,
+        )
 
     def _transform_domains(self, X, is_target):
         # [x, x, 0] for source rows, [x, 0, x] for target rows.
